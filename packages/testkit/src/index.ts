@@ -1,0 +1,2 @@
+export * from './pg.ts'
+export * from './redis.ts'
