@@ -1,2 +1,3 @@
 export * from './pg.ts'
 export * from './redis.ts'
+export * from './spawn-service.ts'

@@ -1,0 +1,7 @@
+export * from './access-token.schemas.ts'
+export * from './jwks.schemas.ts'
+export * from './metadata.schemas.ts'
+export * from './oauth.schemas.ts'
+export * from './problem.schemas.ts'
+export * from './session.schemas.ts'
+export * from './todo.schemas.ts'

@@ -1,0 +1,15 @@
+import Type from 'typebox'
+
+/** RFC 8414 §2 authorization server metadata, the members SPEC §7 names and a few it implies. */
+export const AuthorizationServerMetadata = Type.Object({
+  issuer: Type.String(),
+  token_endpoint: Type.String(),
+  jwks_uri: Type.String(),
+  revocation_endpoint: Type.String(),
+  grant_types_supported: Type.Array(Type.String()),
+  token_endpoint_auth_methods_supported: Type.Array(Type.String()),
+  revocation_endpoint_auth_methods_supported: Type.Optional(Type.Array(Type.String())),
+  scopes_supported: Type.Array(Type.String()),
+  response_types_supported: Type.Optional(Type.Array(Type.String())),
+})
+export type AuthorizationServerMetadata = Type.Static<typeof AuthorizationServerMetadata>
