@@ -1,0 +1,2 @@
+export * from './errors.ts'
+export * from './jwks/remote-key-set.ts'

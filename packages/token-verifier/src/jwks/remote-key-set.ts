@@ -1,0 +1,301 @@
+import { importJWK, type CryptoKey } from 'jose'
+import { TokenVerifierError, TokenVerifierErrorCode } from '../errors.ts'
+import { isSupportedAlgorithm, keyFitsAlgorithm, publicJwk } from './key-algorithms.ts'
+
+/** Options of {@link createRemoteKeySet}. Times are milliseconds. */
+export interface RemoteKeySetOptions {
+  /** The JWKS URL (http or https). Fixed: redirects are refused (checklist R21). */
+  url: string | URL
+  /** Allowed JWS algorithms, compared case-sensitively; keys whose alg is not allowed are ignored. */
+  algorithms: readonly string[]
+  /** Per fetch (headers and body), default 5000. */
+  timeoutMs?: number
+  /** Minimum gap between refetches triggered by unknown kids, and between retries after a failed fetch; default 5000. */
+  cooldownMs?: number
+  /** Freshness when the response has no Cache-Control max-age, default 300_000. */
+  defaultMaxAgeMs?: number
+  /** Cap on a server's max-age, default 86_400_000. */
+  maxMaxAgeMs?: number
+  /** How long past freshness cached keys keep serving while refetches fail, default 86_400_000. */
+  staleIfErrorMs?: number
+  /** Injectable clock (ms since the epoch), default Date.now. */
+  now?: () => number
+  /** Injectable fetch, default globalThis.fetch. */
+  fetch?: typeof globalThis.fetch
+}
+
+/** A cached, self-refreshing remote JSON Web Key Set. */
+export interface RemoteKeySet {
+  /**
+   * The verification key for a JWS header. Usable as jose's key resolver
+   * (`jwtVerify(token, keySet.getKey)`). Rejects with a {@link TokenVerifierError}:
+   * `ERR_JWKS_NO_MATCHING_KEY` (no key for this kid and alg: the token is invalid) or
+   * `ERR_JWKS_UNAVAILABLE` (nothing usable cached and the fetch failed: answer 503).
+   */
+  getKey(header: { alg?: string; kid?: string }): Promise<CryptoKey>
+  /** Fetches now, sharing a fetch already in flight (start-up warm-up, readiness). Rejects with `ERR_JWKS_UNAVAILABLE`. */
+  refresh(): Promise<void>
+  /** `loaded`: a key set is held and still within its serving window (fresh or stale-if-error). */
+  readonly status: { loaded: boolean; keyCount: number; fetchedAt: number | null; lastError: string | null }
+}
+
+interface KeyEntry {
+  kid: string | undefined
+  alg: string
+  key: CryptoKey
+  /** alg, kid and public members: identifies the same key across documents. */
+  fingerprint: string
+}
+
+interface KeySetState {
+  entries: readonly KeyEntry[]
+  byKid: ReadonlyMap<string, readonly KeyEntry[]>
+  etag: string | null
+  fetchedAt: number
+  freshUntil: number
+}
+
+/** A JWKS is a few kilobytes; anything far larger is not one. */
+const maxBodyBytes = 1024 * 1024
+
+/**
+ * Creates a remote key set. Behaviour:
+ * - honours `Cache-Control: max-age` (capped by `maxMaxAgeMs`; `no-cache`/`no-store` mean 0) and
+ *   revalidates with `If-None-Match` (a 304 keeps the set and renews its freshness);
+ * - a stale set is refetched on use (at most once per `cooldownMs` after a failure);
+ * - an unknown kid triggers an immediate refetch; concurrent misses share one in-flight fetch,
+ *   and at most one miss-triggered refetch happens per `cooldownMs`;
+ * - a failed fetch keeps the last good set serving until `staleIfErrorMs` past its freshness;
+ * - keys are imported once per document (a key already imported from an earlier document is reused);
+ * - a key is used only with its own alg (the JWK's `alg`, or the single allowed alg its kty/crv fits),
+ *   its kty/crv must fit that alg, and `kid` is only looked up in an in-memory Map.
+ */
+export function createRemoteKeySet(options: RemoteKeySetOptions): RemoteKeySet {
+  const url = new URL(options.url)
+  if (url.protocol !== 'https:' && url.protocol !== 'http:') throw new TypeError('JWKS url must be http(s)')
+  if (options.algorithms.length === 0) throw new TypeError('algorithms must not be empty')
+  for (const alg of options.algorithms) {
+    if (!isSupportedAlgorithm(alg)) throw new TypeError(`unsupported JWS algorithm for a remote key set: ${alg}`)
+  }
+  const allowed = new Set(options.algorithms)
+  const timeoutMs = options.timeoutMs ?? 5000
+  const cooldownMs = options.cooldownMs ?? 5000
+  const defaultMaxAgeMs = options.defaultMaxAgeMs ?? 300_000
+  const maxMaxAgeMs = options.maxMaxAgeMs ?? 86_400_000
+  const staleIfErrorMs = options.staleIfErrorMs ?? 86_400_000
+  const now = options.now ?? Date.now
+  const fetchImpl = options.fetch ?? globalThis.fetch
+
+  let state: KeySetState | null = null
+  let inFlight: Promise<void> | null = null
+  let lastAttemptAt: number | null = null
+  let lastMissRefetchAt: number | null = null
+  let lastError: Error | null = null
+
+  const isFresh = () => state !== null && now() < state.freshUntil
+  const isUsable = () => state !== null && now() < state.freshUntil + staleIfErrorMs
+
+  function freshnessMs(cacheControl: string | null): number {
+    if (cacheControl === null) return defaultMaxAgeMs
+    let maxAge: number | null = null
+    for (const directive of cacheControl.toLowerCase().split(',')) {
+      const d = directive.trim()
+      if (d === 'no-store' || d === 'no-cache') return 0
+      const match = /^max-age\s*=\s*"?(\d{1,12})"?$/.exec(d)
+      if (match) maxAge = Number(match[1]) * 1000
+    }
+    return maxAge === null ? defaultMaxAgeMs : Math.min(maxAge, maxMaxAgeMs)
+  }
+
+  async function readCapped(response: Response): Promise<string> {
+    const declared = Number(response.headers.get('content-length'))
+    if (Number.isFinite(declared) && declared > maxBodyBytes) throw new Error('JWKS response too large')
+    if (response.body === null) return ''
+    const chunks: Uint8Array[] = []
+    let size = 0
+    for await (const chunk of response.body) {
+      size += chunk.byteLength
+      if (size > maxBodyBytes) throw new Error('JWKS response too large')
+      chunks.push(chunk)
+    }
+    return Buffer.concat(chunks).toString('utf8')
+  }
+
+  /** The alg a JWK may be used with, or undefined when it is unusable here. */
+  function algorithmOf(jwk: Record<string, unknown>): string | undefined {
+    if (jwk.alg !== undefined) {
+      return typeof jwk.alg === 'string' && allowed.has(jwk.alg) && keyFitsAlgorithm(jwk, jwk.alg) ? jwk.alg : undefined
+    }
+    const fitting = [...allowed].filter((alg) => keyFitsAlgorithm(jwk, alg))
+    return fitting.length === 1 ? fitting[0] : undefined
+  }
+
+  async function importDocument(document: unknown, previous: readonly KeyEntry[]): Promise<KeyEntry[]> {
+    if (typeof document !== 'object' || document === null || !Array.isArray((document as { keys?: unknown }).keys)) {
+      throw new Error('JWKS document is not an object with a keys array')
+    }
+    const known = new Map(previous.map((entry) => [entry.fingerprint, entry.key]))
+    const imports: Promise<KeyEntry | undefined>[] = []
+    for (const candidate of (document as { keys: unknown[] }).keys) {
+      if (typeof candidate !== 'object' || candidate === null || Array.isArray(candidate)) continue
+      const jwk = candidate as Record<string, unknown>
+      if (jwk.use !== undefined && jwk.use !== 'sig') continue
+      if (jwk.key_ops !== undefined && !(Array.isArray(jwk.key_ops) && jwk.key_ops.includes('verify'))) continue
+      if (jwk.kid !== undefined && (typeof jwk.kid !== 'string' || jwk.kid.length === 0)) continue
+      const alg = algorithmOf(jwk)
+      const members = publicJwk(jwk)
+      if (alg === undefined || members === undefined) continue
+      const kid = jwk.kid as string | undefined
+      const fingerprint = JSON.stringify([alg, kid ?? null, members])
+      const reused = known.get(fingerprint)
+      if (reused) {
+        imports.push(Promise.resolve({ kid, alg, key: reused, fingerprint }))
+        continue
+      }
+      imports.push(
+        importJWK({ ...members, alg, ext: false }, alg).then(
+          (key) => (key instanceof Uint8Array ? undefined : { kid, alg, key, fingerprint }),
+          () => undefined,
+        ),
+      )
+    }
+    return (await Promise.all(imports)).filter((entry): entry is KeyEntry => entry !== undefined)
+  }
+
+  async function fetchOnce(): Promise<void> {
+    const headers: Record<string, string> = { accept: 'application/jwk-set+json, application/json' }
+    if (state?.etag) headers['if-none-match'] = state.etag
+    const response = await fetchImpl(url, { headers, redirect: 'error', signal: AbortSignal.timeout(timeoutMs) })
+    const at = now()
+    const maxAge = freshnessMs(response.headers.get('cache-control'))
+    if (response.status === 304 && state !== null) {
+      await response.body?.cancel()
+      state = { ...state, etag: response.headers.get('etag') ?? state.etag, fetchedAt: at, freshUntil: at + maxAge }
+      return
+    }
+    if (response.status !== 200) {
+      await response.body?.cancel()
+      throw new Error(`JWKS endpoint answered HTTP ${response.status}`)
+    }
+    const text = await readCapped(response)
+    let document: unknown
+    try {
+      document = JSON.parse(text)
+    } catch {
+      throw new Error('JWKS response is not JSON')
+    }
+    const entries = await importDocument(document, state?.entries ?? [])
+    const byKid = new Map<string, KeyEntry[]>()
+    for (const entry of entries) {
+      if (entry.kid === undefined) continue
+      const list = byKid.get(entry.kid)
+      if (list) list.push(entry)
+      else byKid.set(entry.kid, [entry])
+    }
+    state = { entries, byKid, etag: response.headers.get('etag'), fetchedAt: at, freshUntil: at + maxAge }
+  }
+
+  function describe(error: unknown): Error {
+    if (error instanceof Error && (error.name === 'TimeoutError' || error.name === 'AbortError')) {
+      return new Error(`JWKS fetch timed out after ${timeoutMs} ms`)
+    }
+    if (error instanceof Error) {
+      const cause = error.cause as { code?: unknown } | undefined
+      const code = typeof cause?.code === 'string' ? ` (${cause.code})` : ''
+      return new Error(`${error.message}${code}`)
+    }
+    return new Error('JWKS fetch failed')
+  }
+
+  /** Starts a fetch, or returns the one in flight: concurrent callers share one request. */
+  function startFetch(): Promise<void> {
+    if (inFlight) return inFlight
+    lastAttemptAt = now()
+    inFlight = fetchOnce()
+      .then(
+        () => {
+          lastError = null
+        },
+        (error: unknown) => {
+          lastError = describe(error)
+          throw lastError
+        },
+      )
+      .finally(() => {
+        inFlight = null
+      })
+    return inFlight
+  }
+
+  /** Waits for a fetch; true when it succeeded. Failures are recorded in lastError. */
+  const settle = (fetching: Promise<void>) =>
+    fetching.then(
+      () => true,
+      () => false,
+    )
+
+  function lookup(alg: string, kid: string | undefined): CryptoKey | undefined {
+    if (state === null) return undefined
+    const pool = kid === undefined ? state.entries : (state.byKid.get(kid) ?? [])
+    const matching = pool.filter((entry) => entry.alg === alg)
+    // Without a kid, only an unambiguous key is acceptable.
+    return matching.length === 1 ? matching[0]!.key : undefined
+  }
+
+  const unavailable = () => new TokenVerifierError(TokenVerifierErrorCode.jwksUnavailable, { cause: lastError ?? undefined })
+  const noMatchingKey = () => new TokenVerifierError(TokenVerifierErrorCode.jwksNoMatchingKey)
+
+  async function getKey(header: { alg?: string; kid?: string }): Promise<CryptoKey> {
+    const alg: unknown = header?.alg
+    const kid: unknown = header?.kid
+    // A disallowed alg or a non-string kid can never match: no fetch for them (R02, R05).
+    if (typeof alg !== 'string' || !allowed.has(alg)) throw noMatchingKey()
+    if (kid !== undefined && typeof kid !== 'string') throw noMatchingKey()
+
+    let fetchedNow = false
+    if (!isFresh()) {
+      if (inFlight) fetchedNow = await settle(inFlight)
+      else if (lastAttemptAt === null || now() - lastAttemptAt >= cooldownMs) fetchedNow = await settle(startFetch())
+      if (!isUsable()) throw unavailable()
+    }
+    const key = lookup(alg, kid)
+    if (key) return key
+
+    // Unknown kid: the issuer may have rotated (BetterAuth does not pre-publish). Refetch at once,
+    // sharing a fetch in flight, at most once per cooldown.
+    if (fetchedNow) throw noMatchingKey()
+    if (inFlight) {
+      await settle(inFlight)
+    } else if (lastMissRefetchAt === null || now() - lastMissRefetchAt >= cooldownMs) {
+      lastMissRefetchAt = now()
+      await settle(startFetch())
+    } else {
+      throw noMatchingKey()
+    }
+    if (!isUsable()) throw unavailable()
+    const refetched = lookup(alg, kid)
+    if (refetched) return refetched
+    throw noMatchingKey()
+  }
+
+  async function refresh(): Promise<void> {
+    try {
+      await startFetch()
+    } catch {
+      throw unavailable()
+    }
+  }
+
+  return {
+    getKey,
+    refresh,
+    get status() {
+      return {
+        loaded: isUsable(),
+        keyCount: state?.entries.length ?? 0,
+        fetchedAt: state?.fetchedAt ?? null,
+        lastError: lastError?.message ?? null,
+      }
+    },
+  }
+}
