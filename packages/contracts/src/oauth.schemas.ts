@@ -36,7 +36,7 @@ export type OAuthErrorCode = keyof typeof OAuthErrorStatus
 
 export const OAuthErrorBody = Type.Object(
   {
-    error: Type.Union(Object.keys(OAuthErrorStatus).map((code) => Type.Literal(code as OAuthErrorCode))),
+    error: Type.Unsafe<OAuthErrorCode>(Type.String({ enum: Object.keys(OAuthErrorStatus) })),
     error_description: Type.Optional(Type.String()),
   },
   { additionalProperties: false },

@@ -1,0 +1,81 @@
+import Fastify, { type FastifyInstance } from 'fastify'
+import type { Redis } from 'ioredis'
+import type { Config } from './config.ts'
+import { systemClock, type Clock } from './clock.ts'
+import { errorHandler } from './error-handler.ts'
+import { loggerOptions } from './logger.ts'
+import { createRedisClient } from './redis.ts'
+import { healthRoutes } from './routes/health.routes.ts'
+
+/** What buildApp may be handed instead of creating it (tests, benchmarks). */
+export interface Deps {
+  /** A Redis client to use (not closed by close()). Default: one from REDIS_URL, or the in-process store when unset. */
+  redis?: Redis
+  clock?: Clock
+  /** fetch used for BetterAuth's JWKS. */
+  fetch?: typeof globalThis.fetch
+}
+
+export interface TokenService {
+  /** The public listener: /oauth/*, /.well-known/*, /sessions, health. */
+  publicApp: FastifyInstance
+  /** The admin listener (SPEC §9), or null when ADMIN_TOKEN is unset. */
+  adminApp: FastifyInstance | null
+  close(): Promise<void>
+}
+
+/** Trust X-Forwarded-* only from configured proxies (checklist R58); never `true`. */
+function trustProxy(config: Config): string[] | false {
+  return config.TRUST_PROXY.length > 0 ? [...config.TRUST_PROXY] : false
+}
+
+export async function buildApp(config: Config, deps: Deps = {}): Promise<TokenService> {
+  const clock = deps.clock ?? systemClock
+  const ownsRedis = deps.redis === undefined && config.REDIS_URL !== undefined
+  const redis = deps.redis ?? (config.REDIS_URL ? createRedisClient(config.REDIS_URL) : null)
+  if (ownsRedis && redis) {
+    // A Redis that is down at start is not fatal: readiness says so and requests get 503 until it returns.
+    redis.connect().catch(() => undefined)
+  }
+
+  const publicApp = Fastify({
+    logger: loggerOptions(config.LOG_LEVEL),
+    trustProxy: trustProxy(config),
+    bodyLimit: 16 * 1024,
+    requestIdHeader: false,
+  })
+  publicApp.setErrorHandler(errorHandler)
+  publicApp.addHook('onSend', async (_request, reply) => {
+    reply.header('x-content-type-options', 'nosniff')
+  })
+
+  const readiness = async () => {
+    const checks: Record<string, boolean> = {}
+    checks.store = redis ? redis.status === 'ready' && (await redis.ping().then(() => true, () => false)) : true
+    return { ready: Object.values(checks).every(Boolean), checks }
+  }
+  await publicApp.register(healthRoutes, { readiness })
+
+  let adminApp: FastifyInstance | null = null
+  if (config.ADMIN_TOKEN) {
+    adminApp = Fastify({
+      logger: loggerOptions(config.LOG_LEVEL),
+      trustProxy: trustProxy(config),
+      bodyLimit: 4 * 1024,
+      requestIdHeader: false,
+    })
+    adminApp.setErrorHandler(errorHandler)
+    await adminApp.register(healthRoutes, { readiness })
+  }
+
+  void clock
+  return {
+    publicApp,
+    adminApp,
+    async close() {
+      await publicApp.close()
+      if (adminApp) await adminApp.close()
+      if (ownsRedis && redis) redis.disconnect()
+    },
+  }
+}

@@ -1,0 +1,54 @@
+import { buildApp } from './app.ts'
+import { ConfigError, loadConfig } from './config.ts'
+
+// Process entry: env → loadConfig → buildApp → listen; graceful close on SIGTERM/SIGINT.
+let config
+try {
+  config = loadConfig(process.env)
+} catch (error) {
+  if (error instanceof ConfigError) {
+    process.stderr.write(`token-service: ${error.message}\n`)
+    process.exit(78) // EX_CONFIG
+  }
+  throw error
+}
+
+const service = await buildApp(config)
+const log = service.publicApp.log
+
+async function listen(app: typeof service.publicApp, host: string, port: number, listener: string): Promise<void> {
+  try {
+    await app.listen({ host, port, listenTextResolver: () => '' })
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code
+    log.fatal({ listener, host, port, code }, code === 'EADDRINUSE' ? `port ${port} is already in use` : 'cannot listen')
+    await service.close().catch(() => undefined)
+    process.exit(1)
+  }
+  const address = app.server.address()
+  const boundPort = typeof address === 'object' && address ? address.port : port
+  const shownHost = host.includes(':') ? `[${host}]` : host
+  app.log.info({ event: 'listening', listener, url: `http://${shownHost}:${boundPort}` }, `${listener} listener ready`)
+}
+
+await listen(service.publicApp, config.HOST, config.PORT, 'public')
+if (service.adminApp) await listen(service.adminApp, config.ADMIN_HOST, config.ADMIN_PORT, 'admin')
+else log.warn('ADMIN_TOKEN is not set: the admin listener is off')
+
+let closing = false
+for (const signal of ['SIGTERM', 'SIGINT'] as const) {
+  process.on(signal, () => {
+    if (closing) return
+    closing = true
+    log.info({ signal }, 'shutting down')
+    const force = setTimeout(() => process.exit(1), 10_000)
+    force.unref()
+    service.close().then(
+      () => process.exit(0),
+      (error: unknown) => {
+        log.error({ err: error }, 'error while closing')
+        process.exit(1)
+      },
+    )
+  })
+}
