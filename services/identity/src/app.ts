@@ -1,0 +1,54 @@
+import Fastify, { type FastifyInstance } from 'fastify'
+import { createAuth } from './auth.ts'
+import type { IdentityConfig } from './config.ts'
+import { openDatabase, type IdentityDatabase } from './database.ts'
+import { errorHandler, notFoundHandler } from './errors.ts'
+import { loggerOptions } from './logger.ts'
+import { authRoutes } from './routes/auth.routes.ts'
+import { healthRoutes } from './routes/health.routes.ts'
+import { prepareAuth } from './startup.ts'
+
+export interface AppDeps {
+  /** An open database; by default one is opened from config (and closed with the app). */
+  database?: IdentityDatabase
+  /** Where log lines go; by default stdout. */
+  logStream?: { write(line: string): void }
+}
+
+/**
+ * Builds the identity app, ready to listen: database reachable, BetterAuth's
+ * migrations applied and its signing key created. Throws IdentityStartupError
+ * (after closing what it opened) when that is impossible.
+ */
+export async function buildApp(config: IdentityConfig, deps: AppDeps = {}): Promise<FastifyInstance> {
+  const app = Fastify({
+    logger: loggerOptions(config.logLevel, deps.logStream),
+    trustProxy: config.trustProxy === false ? false : [...config.trustProxy],
+    // Auth bodies are a few hundred bytes.
+    bodyLimit: 64 * 1024,
+  })
+  try {
+    const database =
+      deps.database ?? (await openDatabase(config.database, { onIdleError: (err) => app.log.warn({ err }, 'idle database connection failed') }))
+    if (!deps.database) app.addHook('onClose', () => database.close())
+
+    const auth = createAuth(config, database, app.log.child({ component: 'better-auth' }))
+    const key = await prepareAuth(auth, database, config)
+    app.log.info({ event: 'signing_key_ready', kid: key.kid, alg: key.alg, database: database.kind }, 'signing key ready')
+
+    // JSON only: no form or text/plain "simple request" path into the auth endpoints (checklist R50).
+    app.removeContentTypeParser(['text/plain'])
+    app.setErrorHandler(errorHandler)
+    app.setNotFoundHandler(notFoundHandler)
+    app.addHook('onSend', async (_request, reply) => {
+      reply.header('x-content-type-options', 'nosniff')
+    })
+    await app.register(healthRoutes, { database })
+    await app.register(authRoutes, { auth, baseURL: config.baseURL })
+    await app.ready()
+    return app
+  } catch (error) {
+    await app.close()
+    throw error
+  }
+}

@@ -1,0 +1,54 @@
+import type { AddressInfo } from 'node:net'
+import { ConfigError, loadConfig } from './config.ts'
+import { IdentityStartupError } from './errors.ts'
+
+/** Start-up failures go out as one JSON line on stderr, before (or instead of) the app's logger. */
+function fail(event: string, message: string, extra: Record<string, unknown> = {}): never {
+  process.stderr.write(`${JSON.stringify({ level: 60, time: Date.now(), event, msg: message, ...extra })}\n`)
+  process.exit(1)
+}
+
+let config
+try {
+  config = loadConfig(process.env)
+} catch (error) {
+  if (error instanceof ConfigError) fail('config_invalid', error.message, { problems: error.problems })
+  throw error
+}
+
+// Imported after the configuration is known good, so a bad one fails without loading BetterAuth.
+const { buildApp } = await import('./app.ts')
+
+let app
+try {
+  app = await buildApp(config)
+} catch (error) {
+  if (error instanceof IdentityStartupError) fail(error.code === 'IDENTITY_DB_UNREACHABLE' ? 'database_unreachable' : 'startup_failed', error.message, { code: error.code })
+  fail('startup_failed', `start-up failed: ${(error as Error).message}`)
+}
+
+try {
+  await app.listen({ host: config.host, port: config.port })
+} catch (error) {
+  await app.close()
+  fail('listen_failed', `cannot listen on ${config.host}:${config.port}: ${(error as { code?: string }).code ?? (error as Error).message}`)
+}
+const address = app.server.address() as AddressInfo
+const host = address.family === 'IPv6' ? `[${address.address}]` : address.address
+app.log.info({ event: 'listening', listener: 'public', url: `http://${host}:${address.port}` }, 'listening')
+
+let closing = false
+for (const signal of ['SIGTERM', 'SIGINT'] as const) {
+  process.once(signal, async () => {
+    if (closing) return
+    closing = true
+    app.log.info({ event: 'shutdown', signal }, 'closing')
+    try {
+      await app.close()
+      process.exit(0)
+    } catch (error) {
+      app.log.error({ err: error }, 'close failed')
+      process.exit(1)
+    }
+  })
+}
