@@ -1,0 +1,152 @@
+import { errors as joseErrors, jwtVerify, type CryptoKey } from 'jose'
+import { Compile } from 'typebox/compile'
+import { AccessTokenClaims } from '@todo-auth/contracts'
+import { TokenVerifierError, TokenVerifierErrorCode } from '../errors.ts'
+import type { RemoteKeySet } from '../jwks/remote-key-set.ts'
+
+/** Anything that resolves a JWS header to a verification key, e.g. a {@link RemoteKeySet}. */
+export interface KeyResolver {
+  getKey(header: { alg?: string; kid?: string }): Promise<CryptoKey>
+}
+
+/** Options of {@link createAccessTokenVerifier}. */
+export interface AccessTokenVerifierOptions {
+  /** The exact `iss` (no trailing-slash or case tolerance, R13). */
+  issuer: string
+  /** This resource server's identifier; `aud` must contain it (or one of them). */
+  audience: string | readonly string[]
+  /** Allowed JWS algorithms, case-sensitive; default `['ES256']`. `none` and HMAC are refused at creation. */
+  algorithms?: readonly string[]
+  /** Leeway for exp, nbf and iat, in seconds; default 30 (SPEC §10). */
+  clockToleranceSec?: number
+  keySet: RemoteKeySet | KeyResolver
+  /** Longest token accepted, in characters; default 8192. */
+  maxTokenLength?: number
+  /** Injectable clock (ms since the epoch), default Date.now. */
+  now?: () => number
+}
+
+/** A verified RFC 9068 access token. */
+export interface VerifiedAccessToken {
+  sub: string
+  /** The `scope` claim split on spaces. */
+  scope: string[]
+  roles: string[]
+  client_id: string
+  sid: string
+  jti: string
+  exp: number
+  iat: number
+  email: string
+  /** The full claims set, checked against the contracts' AccessTokenClaims. */
+  claims: AccessTokenClaims
+  /** The protected header members the token was verified with (a verified-token cache checks the key is still published). */
+  header: { alg: string; kid: string; typ: string }
+}
+
+export interface AccessTokenVerifier {
+  /**
+   * Verifies a compact JWS access token. Rejects with a {@link TokenVerifierError}:
+   * `ERR_TOKEN_MALFORMED`, `ERR_TOKEN_INVALID`, `ERR_TOKEN_EXPIRED`, `ERR_JWKS_NO_MATCHING_KEY`
+   * (all: the token is invalid) or `ERR_JWKS_UNAVAILABLE` (keys unavailable: 503, never accept).
+   */
+  verify(token: string): Promise<VerifiedAccessToken>
+}
+
+/** RFC 7515 §7.1: exactly three non-empty base64url segments; no padding, whitespace, `+` or `/` (R07). */
+const compactJws = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/
+/** RFC 9068 §4: `at+jwt`, or its full media type; compared exactly. */
+const accessTokenTypes = new Set(['at+jwt', 'application/at+jwt'])
+/** Header members that would make us trust key material or processing rules named by the token (R04, R06). */
+const forbiddenHeaderMembers = ['crit', 'b64', 'jku', 'jwk', 'x5u', 'x5c'] as const
+const utf8 = new TextDecoder('utf-8', { fatal: true })
+
+function decodeHeader(segment: string): Record<string, unknown> | undefined {
+  try {
+    const value: unknown = JSON.parse(utf8.decode(Buffer.from(segment, 'base64url')))
+    return typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as Record<string, unknown>) : undefined
+  } catch {
+    return undefined
+  }
+}
+
+/**
+ * Creates a verifier of our access tokens (SPEC §5, §10; checklist R01–R22).
+ * Checks, in order: compact JWS format; header (alg allow-listed, `typ` at+jwt,
+ * string `kid`, no crit/b64/jku/jwk/x5u/x5c); signature with the key of that
+ * kid and alg; `iss` exact; `aud` contains ours; exp, nbf, iat (not in the
+ * future) with the tolerance; every claim of AccessTokenClaims.
+ */
+export function createAccessTokenVerifier(options: AccessTokenVerifierOptions): AccessTokenVerifier {
+  const algorithms = [...(options.algorithms ?? ['ES256'])]
+  if (algorithms.length === 0) throw new TypeError('algorithms must not be empty')
+  for (const alg of algorithms) {
+    if (alg.toLowerCase() === 'none' || alg.startsWith('HS')) throw new TypeError(`algorithm not allowed for access tokens: ${alg}`)
+  }
+  const allowed = new Set(algorithms)
+  const tolerance = options.clockToleranceSec ?? 30
+  const maxTokenLength = options.maxTokenLength ?? 8192
+  const now = options.now ?? Date.now
+  const keySet = options.keySet
+  const audience = typeof options.audience === 'string' ? options.audience : [...options.audience]
+  const claimsValidator = Compile(AccessTokenClaims)
+
+  const fail = (code: TokenVerifierErrorCode, cause?: unknown): never => {
+    throw new TokenVerifierError(code, { cause })
+  }
+
+  // Kept separate from verify() so a bounded verified-token cache can wrap it later:
+  // entries keyed by token, never outliving `exp` nor the key named by `header`.
+  async function verifyUncached(token: string): Promise<VerifiedAccessToken> {
+    if (typeof token !== 'string' || token.length > maxTokenLength || !compactJws.test(token)) {
+      return fail(TokenVerifierErrorCode.tokenMalformed)
+    }
+    const header = decodeHeader(token.slice(0, token.indexOf('.')))
+    if (header === undefined) return fail(TokenVerifierErrorCode.tokenMalformed)
+    const { alg, typ, kid } = header
+    if (typeof alg !== 'string' || !allowed.has(alg)) return fail(TokenVerifierErrorCode.tokenInvalid, new Error('alg not allowed'))
+    if (typeof typ !== 'string' || !accessTokenTypes.has(typ)) return fail(TokenVerifierErrorCode.tokenInvalid, new Error('typ is not at+jwt'))
+    if (typeof kid !== 'string' || kid.length === 0) return fail(TokenVerifierErrorCode.tokenInvalid, new Error('kid missing'))
+    for (const member of forbiddenHeaderMembers) {
+      if (Object.hasOwn(header, member)) return fail(TokenVerifierErrorCode.tokenInvalid, new Error(`header member ${member} refused`))
+    }
+
+    const nowMs = now()
+    let payload: unknown
+    try {
+      const result = await jwtVerify(token, (protectedHeader) => keySet.getKey(protectedHeader), {
+        algorithms,
+        issuer: options.issuer,
+        audience,
+        clockTolerance: tolerance,
+        currentDate: new Date(nowMs),
+        requiredClaims: ['exp', 'iat', 'sub', 'jti', 'client_id', 'scope'],
+        typ: 'at+jwt',
+      })
+      payload = result.payload
+    } catch (error) {
+      if (error instanceof TokenVerifierError) throw error
+      if (error instanceof joseErrors.JWTExpired) return fail(TokenVerifierErrorCode.tokenExpired, error)
+      return fail(TokenVerifierErrorCode.tokenInvalid, error)
+    }
+    if (!claimsValidator.Check(payload)) return fail(TokenVerifierErrorCode.tokenInvalid, new Error('claims do not match AccessTokenClaims'))
+    // jose checks iat only with maxTokenAge; a token from the future is refused (R11).
+    if (payload.iat > Math.floor(nowMs / 1000) + tolerance) return fail(TokenVerifierErrorCode.tokenInvalid, new Error('iat in the future'))
+
+    return {
+      sub: payload.sub,
+      scope: payload.scope.split(' ').filter((s) => s.length > 0),
+      roles: payload.roles,
+      client_id: payload.client_id,
+      sid: payload.sid,
+      jti: payload.jti,
+      exp: payload.exp,
+      iat: payload.iat,
+      email: payload.email,
+      claims: payload,
+      header: { alg, kid, typ },
+    }
+  }
+
+  return { verify: verifyUncached }
+}
