@@ -1,0 +1,13 @@
+import Fastify from 'fastify'
+import { bearerAuthPlugin, createAccessTokenVerifier, createRemoteKeySet } from '@todo-auth/token-verifier'
+import { announce } from './listening.ts'
+
+// todo-api's auth path alone: our verifier plugin on a route that only authenticates.
+const env = process.env
+const keySet = createRemoteKeySet({ url: env.JWKS_URL!, algorithms: ['ES256'] })
+const verifier = createAccessTokenVerifier({ issuer: env.ISSUER!, audience: env.AUDIENCE!, keySet })
+const app = Fastify({ logger: false })
+await app.register(bearerAuthPlugin, { verifier })
+app.get('/auth', { config: { scopes: ['todos:read'] } }, async (request) => ({ sub: request.auth!.sub }))
+await app.listen({ host: '127.0.0.1', port: 0 })
+announce(app.server.address())
