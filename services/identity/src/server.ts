@@ -37,7 +37,7 @@ const address = app.server.address() as AddressInfo
 const host = address.family === 'IPv6' ? `[${address.address}]` : address.address
 const listening = { event: 'listening', listener: 'public', url: `http://${host}:${address.port}` }
 // Supervisors and tests wait for this line, so it is written even when LOG_LEVEL hides info.
-if (app.log.isLevelEnabled('info')) app.log.info(listening, 'listening')
+if (['trace', 'debug', 'info'].includes(config.logLevel)) app.log.info(listening, 'listening')
 else process.stdout.write(`${JSON.stringify({ level: 30, time: Date.now(), ...listening, msg: 'listening' })}\n`)
 
 let closing = false
