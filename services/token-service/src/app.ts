@@ -6,6 +6,12 @@ import { errorHandler } from './error-handler.ts'
 import { loggerOptions } from './logger.ts'
 import { createRedisClient } from './redis.ts'
 import { healthRoutes } from './routes/health.routes.ts'
+import { createKeyManager, type KeyLifecycle, type KeyManager } from './keys/key-manager.ts'
+import { createRedisKeyStore } from './keys/key.store.ts'
+import { createMemoryKeyStore } from './keys/key.memory-store.ts'
+import { StoreUnavailableError } from './errors.ts'
+import { jwksRoutes } from './routes/jwks.routes.ts'
+import { metadataRoutes } from './routes/metadata.routes.ts'
 
 /** What buildApp may be handed instead of creating it (tests, benchmarks). */
 export interface Deps {
@@ -21,6 +27,8 @@ export interface TokenService {
   publicApp: FastifyInstance
   /** The admin listener (SPEC §9), or null when ADMIN_TOKEN is unset. */
   adminApp: FastifyInstance | null
+  /** Signing keys: the current key for signing, published keys for local verification, the JWKS. */
+  keys: KeyManager
   close(): Promise<void>
 }
 
@@ -49,12 +57,32 @@ export async function buildApp(config: Config, deps: Deps = {}): Promise<TokenSe
     reply.header('x-content-type-options', 'nosniff')
   })
 
+  // Keys: Redis when there is a Redis client, else the in-process store (config refuses that in production).
+  const keyStore = redis ? createRedisKeyStore({ redis, prefix: config.REDIS_PREFIX, log: publicApp.log }) : createMemoryKeyStore({ clock })
+  const keys: KeyLifecycle = createKeyManager({ config, store: keyStore, clock, log: publicApp.log.child({ component: 'keys' }) })
+  try {
+    await keys.init()
+  } catch (error) {
+    // Redis down at start is not fatal: /readyz reports keys=false and the key manager retries every second
+    // in the background. Anything else (e.g. a KEY_ENCRYPTION_KEY that cannot open the stored keys) is.
+    if (!(error instanceof StoreUnavailableError)) {
+      await keys.close()
+      await keyStore.close()
+      if (ownsRedis && redis) redis.disconnect()
+      throw error
+    }
+    publicApp.log.warn({ err: error }, 'signing keys not loaded yet (state store unavailable); retrying in the background')
+  }
+
   const readiness = async () => {
     const checks: Record<string, boolean> = {}
     checks.store = redis ? redis.status === 'ready' && (await redis.ping().then(() => true, () => false)) : true
+    checks.keys = keys.loaded
     return { ready: Object.values(checks).every(Boolean), checks }
   }
   await publicApp.register(healthRoutes, { readiness })
+  await publicApp.register(jwksRoutes, { keys })
+  await publicApp.register(metadataRoutes, { config })
 
   let adminApp: FastifyInstance | null = null
   if (config.ADMIN_TOKEN) {
@@ -72,9 +100,12 @@ export async function buildApp(config: Config, deps: Deps = {}): Promise<TokenSe
   return {
     publicApp,
     adminApp,
+    keys,
     async close() {
       await publicApp.close()
       if (adminApp) await adminApp.close()
+      await keys.close()
+      await keyStore.close()
       if (ownsRedis && redis) redis.disconnect()
     },
   }

@@ -43,6 +43,8 @@ export const envSpec = {
   KEY_ROTATION_INTERVAL: int('Seconds between scheduled key rotations.', 2_592_000, { min: 60 }),
   JWKS_MAX_AGE: int('Upper bound of the JWKS Cache-Control max-age in seconds; a next key is published at least this plus KEY_PUBLISH_MARGIN before it signs.', 600, { min: 1, max: 86_400 }),
   KEY_PUBLISH_MARGIN: int('Extra seconds a next key stays published before it may sign.', 60, { min: 0 }),
+  KEY_ENCRYPTION_KEY_PREVIOUS: key256('The previous key-encryption key, set only while re-encrypting stored private keys under a new KEY_ENCRYPTION_KEY (docs/operations.md). Keys sealed under either are readable.'),
+  KEY_RELOAD_INTERVAL: int('Seconds between periodic reloads of the key set (heals a missed change notification; also checks whether a scheduled rotation is due). Keep it below KEY_PUBLISH_MARGIN.', 10, { min: 1, max: 3600 }),
   REDIS_URL: optionalUrl('Redis for keys, sessions and rate limits (redis://…). Unset: an in-process store (development only; state is lost on exit and not shared between instances).', ['redis:', 'rediss:']),
   REDIS_PREFIX: str('Prefix of every Redis key this service writes.', 'ts:'),
   BETTER_AUTH_JWKS_URL: url("BetterAuth's JWKS.", 'http://127.0.0.1:3001/api/auth/jwks'),
@@ -93,6 +95,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     if (!values.ADMIN_TOKEN) problems.push('ADMIN_TOKEN: required in production')
   }
   if (!values.KEY_ENCRYPTION_KEY && values.REDIS_URL) problems.push('KEY_ENCRYPTION_KEY: required when REDIS_URL is set (private keys are encrypted at rest)')
+  if (values.KEY_ENCRYPTION_KEY_PREVIOUS && !values.KEY_ENCRYPTION_KEY) problems.push('KEY_ENCRYPTION_KEY_PREVIOUS: only meaningful together with a new KEY_ENCRYPTION_KEY')
   if (problems.length > 0) throw new ConfigError(problems)
 
   const { CLIENTS: _clients, WEB_ALLOWED_ORIGINS: _origins, ...rest } = values
