@@ -1,0 +1,214 @@
+import { createHash } from 'node:crypto'
+import type { Redis } from 'ioredis'
+import type { Clock } from '../clock.ts'
+import { guarded, luaScript } from './redis-script.ts'
+import { byNewest, isLive, type RevokeByTokenOutcome, type RotateOutcome, type Session, type SessionStore, type SessionStorePolicy } from './session.store.ts'
+
+/*
+ * Key layout. Everything of one session shares the hash tag {sid}, so the
+ * rotation script touches one Redis Cluster slot. The per-user index is
+ * tagged by a hash of the user id (a fixed alphabet: nothing a user id
+ * contains can reach a key or a pattern, R55) and is only ever touched by
+ * single-key commands.
+ *   <prefix>sess:{<sid>}          hash: the session record and its token state
+ *   <prefix>sess:{<sid>}:spent    set: hashes of every spent token of the session
+ *   <prefix>user:{<h(sub)>}:sess  sorted set: sid → absolute expiry (ms)
+ * Every key carries a TTL: the session keys min(absolute end, idle limit), the index its longest session.
+ */
+const rotateScript = luaScript(`
+local s, spent = KEYS[1], KEYS[2]
+local h, cid, now, grace, idle = ARGV[1], ARGV[2], tonumber(ARGV[3]), tonumber(ARGV[4]), tonumber(ARGV[5])
+local f = redis.call('HMGET', s, 'cid', 'cur', 'prev', 'prev_at', 'lu', 'exp', 'sub', 'scope', 'aud')
+if not f[1] then return {'invalid'} end
+local exp, lu = tonumber(f[6]), tonumber(f[5])
+if now >= exp or now - lu >= idle then
+  redis.call('DEL', s, spent)
+  return {'invalid'}
+end
+local state
+if h == f[2] then state = 'current'
+elseif h == f[3] then state = 'previous'
+elseif redis.call('SISMEMBER', spent, h) == 1 then state = 'spent'
+else return {'invalid'} end
+if f[1] ~= cid then return {'wrong_client'} end
+if state == 'previous' and now - tonumber(f[4]) >= grace then state = 'spent' end
+if state == 'spent' then
+  redis.call('DEL', s, spent)
+  return {'reused', f[7]}
+end
+local held = {}
+for token in string.gmatch(f[8] or '', '%S+') do held[token] = true end
+for token in string.gmatch(ARGV[8], '%S+') do
+  if not held[token] then return {'invalid_scope'} end
+end
+if ARGV[9] ~= '' and ARGV[9] ~= (f[9] or '') then return {'invalid_target'} end
+local ttl = math.min(exp - now, idle)
+if state == 'current' then
+  redis.call('SADD', spent, h)
+  redis.call('HSET', s, 'cur', ARGV[6], 'prev', h, 'prev_at', ARGV[3], 'prev_sealed', ARGV[7], 'lu', ARGV[3])
+  redis.call('PEXPIRE', s, ttl)
+  redis.call('PEXPIRE', spent, ttl)
+  return {'rotated', '', unpack(redis.call('HGETALL', s))}
+end
+redis.call('HSET', s, 'lu', ARGV[3])
+redis.call('PEXPIRE', s, ttl)
+redis.call('PEXPIRE', spent, ttl)
+return {'repeated', redis.call('HGET', s, 'prev_sealed'), unpack(redis.call('HGETALL', s))}
+`)
+
+const revokeByTokenScript = luaScript(`
+local s, spent = KEYS[1], KEYS[2]
+local h, cid, now, idle = ARGV[1], ARGV[2], tonumber(ARGV[3]), tonumber(ARGV[4])
+local f = redis.call('HMGET', s, 'cid', 'cur', 'lu', 'exp')
+if not f[1] then return 'unknown' end
+if now >= tonumber(f[4]) or now - tonumber(f[3]) >= idle then
+  redis.call('DEL', s, spent)
+  return 'unknown'
+end
+if f[2] ~= h and redis.call('SISMEMBER', spent, h) == 0 then return 'unknown' end
+if f[1] ~= cid then return 'wrong_client' end
+redis.call('DEL', s, spent)
+return 'revoked'
+`)
+
+const revokeForUserScript = luaScript(`
+local s, spent = KEYS[1], KEYS[2]
+local f = redis.call('HMGET', s, 'sub', 'lu', 'exp')
+if not f[1] or f[1] ~= ARGV[1] then return 0 end
+redis.call('DEL', s, spent)
+if tonumber(ARGV[2]) >= tonumber(f[3]) or tonumber(ARGV[2]) - tonumber(f[2]) >= tonumber(ARGV[3]) then return 0 end
+return 1
+`)
+
+const indexAddScript = luaScript(`
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', ARGV[3])
+redis.call('ZADD', KEYS[1], ARGV[2], ARGV[1])
+local ttl = tonumber(ARGV[4])
+if redis.call('PTTL', KEYS[1]) < ttl then redis.call('PEXPIRE', KEYS[1], ttl) end
+return 1
+`)
+
+function parseSession(sid: string, flat: readonly string[]): Session | undefined {
+  const f: Record<string, string> = Object.create(null) as Record<string, string>
+  for (let i = 0; i + 1 < flat.length; i += 2) f[flat[i]!] = flat[i + 1]!
+  if (f.sub === undefined || f.cid === undefined || f.exp === undefined) return undefined
+  return {
+    sid,
+    sub: f.sub,
+    clientId: f.cid,
+    scope: f.scope ? f.scope.split(' ') : [],
+    audience: f.aud ?? '',
+    email: f.email ?? '',
+    roles: JSON.parse(f.roles ?? '[]') as string[],
+    createdAt: Number(f.ca),
+    lastUsedAt: Number(f.lu),
+    expiresAt: Number(f.exp),
+    userAgent: f.ua ? f.ua : null,
+  }
+}
+
+export function createRedisSessionStore(redis: Redis, options: SessionStorePolicy & { prefix: string; clock: Clock }): SessionStore {
+  const { prefix, idleMs, graceMs, clock } = options
+  const sessionKey = (sid: string) => `${prefix}sess:{${sid}}`
+  const spentKey = (sid: string) => `${prefix}sess:{${sid}}:spent`
+  const userKey = (sub: string) => `${prefix}user:{${createHash('sha256').update(sub, 'utf8').digest('base64url')}}:sess`
+
+  return {
+    create: (session, tokenHash) =>
+      guarded(async () => {
+        const now = clock.now()
+        const ttl = Math.max(1, Math.min(session.expiresAt - now, idleMs))
+        // Index first: a session is never live without being findable by "sign out everywhere".
+        await indexAddScript(redis, [userKey(session.sub)], [session.sid, session.expiresAt, now, Math.max(1, session.expiresAt - now)])
+        await redis
+          .multi()
+          .hset(sessionKey(session.sid), {
+            sub: session.sub,
+            cid: session.clientId,
+            scope: session.scope.join(' '),
+            aud: session.audience,
+            email: session.email,
+            roles: JSON.stringify(session.roles),
+            ca: session.createdAt,
+            lu: session.lastUsedAt,
+            exp: session.expiresAt,
+            ua: session.userAgent ?? '',
+            cur: tokenHash,
+          })
+          .pexpire(sessionKey(session.sid), ttl)
+          .exec()
+      }),
+
+    rotate: (input) =>
+      guarded(async (): Promise<RotateOutcome> => {
+        const reply = (await rotateScript(
+          redis,
+          [sessionKey(input.sid), spentKey(input.sid)],
+          [
+            input.tokenHash,
+            input.clientId,
+            input.now,
+            graceMs,
+            idleMs,
+            input.nextTokenHash,
+            input.sealedSuccessor,
+            (input.scope ?? []).join(' '),
+            input.audience ?? '',
+          ],
+        )) as string[]
+        const [kind, extra] = reply
+        if (kind === 'rotated' || kind === 'repeated') {
+          const session = parseSession(input.sid, reply.slice(2))
+          if (!session) return { kind: 'invalid' }
+          return kind === 'rotated' ? { kind, session } : { kind, session, sealedSuccessor: extra ?? '' }
+        }
+        if (kind === 'reused') {
+          await redis.zrem(userKey(extra ?? ''), input.sid).catch(() => undefined)
+          return { kind, sub: extra ?? '' }
+        }
+        if (kind === 'wrong_client' || kind === 'invalid_scope' || kind === 'invalid_target') return { kind }
+        return { kind: 'invalid' }
+      }),
+
+    revokeByToken: ({ sid, tokenHash, clientId }) =>
+      guarded(async () => {
+        const outcome = (await revokeByTokenScript(redis, [sessionKey(sid), spentKey(sid)], [tokenHash, clientId, clock.now(), idleMs])) as RevokeByTokenOutcome
+        // The index entry goes lazily (listing drops members whose session is gone).
+        return outcome
+      }),
+
+    revokeForUser: (sub, sid) =>
+      guarded(async () => {
+        const ended = (await revokeForUserScript(redis, [sessionKey(sid), spentKey(sid)], [sub, clock.now(), idleMs])) as number
+        await redis.zrem(userKey(sub), sid)
+        return ended === 1
+      }),
+
+    revokeAllForUser: (sub) =>
+      guarded(async () => {
+        const sids = await redis.zrange(userKey(sub), '0', '-1')
+        const now = clock.now()
+        const results = await Promise.all(sids.map((sid) => revokeForUserScript(redis, [sessionKey(sid), spentKey(sid)], [sub, now, idleMs])))
+        await redis.del(userKey(sub))
+        return results.filter((ended) => ended === 1).length
+      }),
+
+    listForUser: (sub, now) =>
+      guarded(async () => {
+        const key = userKey(sub)
+        await redis.zremrangebyscore(key, '-inf', now)
+        const sids = await redis.zrange(key, '0', '-1')
+        const records = await Promise.all(sids.map((sid) => redis.hgetall(sessionKey(sid))))
+        const sessions: Session[] = []
+        const gone: string[] = []
+        sids.forEach((sid, i) => {
+          const record = records[i] ?? {}
+          const session = parseSession(sid, Object.entries(record).flat())
+          if (session && session.sub === sub && isLive(session, now, idleMs)) sessions.push(session)
+          else gone.push(sid)
+        })
+        if (gone.length > 0) await redis.zrem(key, ...gone)
+        return sessions.sort(byNewest)
+      }),
+  }
+}

@@ -1,0 +1,76 @@
+import { createCipheriv, createDecipheriv, createHash, hkdfSync, randomBytes } from 'node:crypto'
+
+/**
+ * Refresh tokens are opaque to clients (SPEC §6): base64url of the 16-byte
+ * session id followed by 32 random bytes (256 bits of secret). Carrying the
+ * session id lets one Redis script, on one Cluster slot, find the session
+ * without a second round trip. The session id is no secret (it is the `sid`
+ * of every access token); the 32 random bytes are.
+ *
+ * 48 bytes give exactly 64 base64url characters and no dots, so a refresh
+ * token can never be mistaken for a JWT and vice versa (R45).
+ */
+const sidBytes = 16
+const secretBytes = 32
+const tokenPattern = /^[A-Za-z0-9_-]{64}$/
+const sidPattern = /^[A-Za-z0-9_-]{22}$/
+
+/** A new session id: 128 random bits, base64url (22 characters). */
+export function newSessionId(): string {
+  return randomBytes(sidBytes).toString('base64url')
+}
+
+export function isSessionId(value: string): boolean {
+  return sidPattern.test(value)
+}
+
+/** A new refresh token of session `sid`. */
+export function mintRefreshToken(sid: string): string {
+  const id = Buffer.from(sid, 'base64url')
+  if (id.length !== sidBytes || !isSessionId(sid)) throw new TypeError('not a session id')
+  return Buffer.concat([id, randomBytes(secretBytes)]).toString('base64url')
+}
+
+/** The session a well-formed refresh token names, or undefined for anything else (an access token included). */
+export function sessionIdOf(token: string): string | undefined {
+  if (!tokenPattern.test(token)) return undefined
+  return Buffer.from(token, 'base64url').subarray(0, sidBytes).toString('base64url')
+}
+
+/** What the store keeps instead of the token: SHA-256, base64url (R38; 256-bit tokens need no slow hash). */
+export function hashRefreshToken(token: string): string {
+  return createHash('sha256').update(token, 'utf8').digest('base64url')
+}
+
+/**
+ * The successor of a spent token is kept for the reuse grace window so a
+ * racing repeat can be answered with the same token (SPEC §6). It is sealed
+ * with AES-256-GCM under a key derived (HKDF) from the spent token itself:
+ * only a holder of that token can open it, and the stored SHA-256 hash does
+ * not give the key.
+ */
+function successorKey(spentToken: string): Buffer {
+  return Buffer.from(hkdfSync('sha256', Buffer.from(spentToken, 'utf8'), Buffer.alloc(0), 'todo-auth refresh successor v1', 32))
+}
+
+export function sealSuccessor(spentToken: string, successor: string, sid: string): string {
+  const iv = randomBytes(12)
+  const cipher = createCipheriv('aes-256-gcm', successorKey(spentToken), iv)
+  cipher.setAAD(Buffer.from(sid, 'utf8'))
+  const sealed = Buffer.concat([cipher.update(successor, 'utf8'), cipher.final()])
+  return Buffer.concat([iv, sealed, cipher.getAuthTag()]).toString('base64url')
+}
+
+/** Opens a sealed successor; undefined when it was not sealed under this token (or was tampered with). */
+export function openSuccessor(spentToken: string, sealed: string, sid: string): string | undefined {
+  const bytes = Buffer.from(sealed, 'base64url')
+  if (bytes.length < 12 + 16 + 1) return undefined
+  try {
+    const decipher = createDecipheriv('aes-256-gcm', successorKey(spentToken), bytes.subarray(0, 12))
+    decipher.setAAD(Buffer.from(sid, 'utf8'))
+    decipher.setAuthTag(bytes.subarray(bytes.length - 16))
+    return Buffer.concat([decipher.update(bytes.subarray(12, bytes.length - 16)), decipher.final()]).toString('utf8')
+  } catch {
+    return undefined
+  }
+}
