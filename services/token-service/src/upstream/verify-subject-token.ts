@@ -1,0 +1,127 @@
+import { errors as joseErrors, jwtVerify, type JWTPayload } from 'jose'
+import { createRemoteKeySet, isTokenVerifierError, TokenVerifierErrorCode, type RemoteKeySet } from '@todo-auth/token-verifier'
+import type { Clock } from '../clock.ts'
+import type { Config } from '../config.ts'
+import { InvalidGrant, TemporarilyUnavailable } from '../errors.ts'
+import { mapRoles } from './map-roles.ts'
+
+/** What we take from a verified BetterAuth JWT, and nothing more (R26). */
+export interface UpstreamIdentity {
+  /** BetterAuth user id. */
+  sub: string
+  email: string
+  roles: string[]
+}
+
+export interface SubjectTokenVerifier {
+  /**
+   * Verifies a BetterAuth JWT (SPEC §2). Rejects with InvalidGrant for any bad
+   * token (SPEC §3.3) and TemporarilyUnavailable when BetterAuth's keys cannot
+   * be fetched and nothing usable is cached.
+   */
+  verify(token: string): Promise<UpstreamIdentity>
+  /** Fetches the key set now (start-up warm-up); never throws. */
+  warmUp(): Promise<void>
+  readonly keySet: RemoteKeySet
+}
+
+export type SubjectTokenConfig = Pick<
+  Config,
+  | 'BETTER_AUTH_JWKS_URL'
+  | 'BETTER_AUTH_ISSUER'
+  | 'BETTER_AUTH_AUDIENCE'
+  | 'BETTER_AUTH_ALGORITHMS'
+  | 'BETTER_AUTH_JWKS_TIMEOUT'
+  | 'BETTER_AUTH_JWKS_COOLDOWN'
+  | 'BETTER_AUTH_JWKS_STALE_IF_ERROR'
+  | 'SUBJECT_TOKEN_MAX_AGE'
+  | 'CLOCK_TOLERANCE'
+>
+
+/** RFC 7515 §7.1 compact serialization only: no JSON serialization, no JWE, no whitespace (R07). */
+const compactJws = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/
+const maxTokenLength = 8192
+/** Header members that would let the token choose its own key or processing rules (R04, R06). */
+const forbiddenHeaderMembers = ['jku', 'jwk', 'x5u', 'x5c', 'crit', 'b64'] as const
+const utf8 = new TextDecoder('utf-8', { fatal: true })
+/** One answer for every bad token: no oracle telling which check failed (R20); the reason goes to the logs. */
+const invalid = (reason: string) => new InvalidGrant('the subject token is invalid', { cause: new Error(reason) })
+
+function decodeHeader(segment: string): Record<string, unknown> | undefined {
+  try {
+    const value: unknown = JSON.parse(utf8.decode(Buffer.from(segment, 'base64url')))
+    return typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as Record<string, unknown>) : undefined
+  } catch {
+    return undefined
+  }
+}
+
+export function createSubjectTokenVerifier(
+  config: SubjectTokenConfig,
+  deps: { clock: Clock; fetch?: typeof globalThis.fetch },
+): SubjectTokenVerifier {
+  const algorithms = [...config.BETTER_AUTH_ALGORITHMS]
+  const keySet = createRemoteKeySet({
+    url: config.BETTER_AUTH_JWKS_URL,
+    algorithms,
+    timeoutMs: config.BETTER_AUTH_JWKS_TIMEOUT,
+    cooldownMs: config.BETTER_AUTH_JWKS_COOLDOWN,
+    staleIfErrorMs: config.BETTER_AUTH_JWKS_STALE_IF_ERROR * 1000,
+    now: () => deps.clock.now(),
+    ...(deps.fetch ? { fetch: deps.fetch } : {}),
+  })
+
+  async function verifySignatureAndClaims(token: string): Promise<JWTPayload> {
+    try {
+      const { payload } = await jwtVerify(token, (header) => keySet.getKey(header), {
+        algorithms,
+        issuer: config.BETTER_AUTH_ISSUER,
+        audience: config.BETTER_AUTH_AUDIENCE,
+        clockTolerance: config.CLOCK_TOLERANCE,
+        // maxTokenAge makes jose require iat and refuse one too old or in the future (R11, R25).
+        maxTokenAge: config.SUBJECT_TOKEN_MAX_AGE,
+        requiredClaims: ['exp', 'iat', 'sub'],
+        currentDate: new Date(deps.clock.now()),
+      })
+      return payload
+    } catch (error) {
+      if (isTokenVerifierError(error, TokenVerifierErrorCode.jwksUnavailable)) {
+        throw new TemporarilyUnavailable('the identity provider cannot be reached', { cause: error.cause ?? error })
+      }
+      if (isTokenVerifierError(error)) throw invalid(error.code)
+      // jose's claim errors carry the whole payload: log only the code and message.
+      if (error instanceof joseErrors.JOSEError) throw invalid(`${error.code}: ${error.message}`)
+      throw error
+    }
+  }
+
+  async function verify(token: string): Promise<UpstreamIdentity> {
+    if (token.length > maxTokenLength || !compactJws.test(token)) throw invalid('not a compact JWS')
+    const header = decodeHeader(token.slice(0, token.indexOf('.')))
+    if (header === undefined) throw invalid('header is not a JSON object')
+    for (const member of forbiddenHeaderMembers) {
+      if (Object.hasOwn(header, member)) throw invalid(`header member ${member} refused`)
+    }
+    const payload = await verifySignatureAndClaims(token)
+
+    // Exact audience: exactly ours, no extra audiences we would have to trust (R24).
+    const aud = payload.aud
+    if (Array.isArray(aud) && (aud.length !== 1 || aud[0] !== config.BETTER_AUTH_AUDIENCE)) throw invalid('aud has other members')
+    if (typeof payload.sub !== 'string' || payload.sub.length === 0 || payload.sub.length > 255) throw invalid('sub is not a string')
+    const email: unknown = payload.email
+    if (typeof email !== 'string' || email.length > 320) throw invalid('email is not a string')
+    // BetterAuth's admin plugin puts `banned` in the user row it signs; a banned user gets no tokens.
+    if (payload.banned === true) throw invalid('user is banned')
+    const roles = mapRoles(payload.role)
+    if (roles === undefined) throw invalid('role claim is malformed')
+    return { sub: payload.sub, email, roles }
+  }
+
+  return {
+    verify,
+    keySet,
+    async warmUp() {
+      await keySet.refresh().catch(() => undefined)
+    },
+  }
+}
