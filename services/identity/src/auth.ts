@@ -79,7 +79,7 @@ export function authOptions(config: IdentityConfig, database: IdentityDatabase, 
       log(level: 'debug' | 'info' | 'warn' | 'error', message: string, ...args: unknown[]) {
         const err = args.find((arg) => arg instanceof Error)
         const details = args.filter((arg) => !(arg instanceof Error))
-        log[level]({ component: 'better-auth', ...(err ? { err } : {}), ...(details.length > 0 ? { details } : {}) }, message)
+        log[level]({ ...(err ? { err } : {}), ...(details.length > 0 ? { details } : {}) }, message)
       },
     },
     advanced: {

@@ -135,19 +135,19 @@ export function loadConfig(env: Record<string, string | undefined>): IdentityCon
   return Object.freeze(config) as IdentityConfig
 }
 
+/** Checked variable by variable: one bad value must not hide the next (a whole-object check stops early). */
 function schemaProblems(values: Env): ConfigProblem[] {
-  const byVariable = new Map<string, string>()
-  for (const error of Value.Errors(EnvSchema, values)) {
-    if (error.keyword === 'required') {
-      const missing = (error.params as { requiredProperties?: string[] }).requiredProperties ?? []
-      for (const variable of missing) byVariable.set(variable, 'is required')
-      continue
+  const problems: ConfigProblem[] = []
+  const required = new Set<string>(EnvSchema.required ?? [])
+  for (const [variable, schema] of Object.entries(EnvSchema.properties)) {
+    const value = (values as Record<string, unknown>)[variable]
+    if (value === undefined) {
+      if (required.has(variable)) problems.push({ variable, message: 'is required' })
+    } else if (!Value.Check(schema, value)) {
+      problems.push({ variable, message: describe(variable as keyof Env) })
     }
-    const variable = error.instancePath.split('/')[1]
-    if (!variable || byVariable.has(variable)) continue
-    byVariable.set(variable, describe(variable as keyof Env))
   }
-  return [...byVariable].map(([variable, message]) => ({ variable, message }))
+  return problems
 }
 
 /** Messages never echo the value: it may be a secret. */
@@ -177,7 +177,7 @@ function originProblem(value: string, label = ''): string | undefined {
     return `${prefix}must be an http(s) origin such as http://localhost:8080`
   }
   if (url.protocol !== 'http:' && url.protocol !== 'https:') return `${prefix}must use http or https`
-  if (url.origin !== value.replace(/\/$/, '')) return `${prefix}must be an origin only (scheme://host[:port], no path, query or wildcard)`
+  if (value.includes('*') || url.origin !== value.replace(/\/$/, '')) return `${prefix}must be an origin only (scheme://host[:port], no path, query or wildcard)`
   return undefined
 }
 
