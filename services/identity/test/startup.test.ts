@@ -5,6 +5,8 @@ import t from 'tap'
 import { createTestSchema, spawnService } from '@todo-auth/testkit'
 import { buildApp } from '../src/app.ts'
 import { loadConfig } from '../src/config.ts'
+import { openDatabase } from '../src/database.ts'
+import { sql } from 'kysely'
 import { randomSecret } from './helpers.ts'
 
 const entry = resolve(import.meta.dirname, '../src/server.ts')
@@ -78,4 +80,18 @@ t.test('a secret that cannot decrypt the stored signing key stops the start, and
   t.equal((await fetch(`${service.url}/healthz`)).status, 200)
   t.equal(await service.stop(), 0, 'exit code 0 after SIGTERM')
   t.ok(service.lines.some((l) => l.includes('"event":"shutdown"')))
+})
+
+t.test('instances starting together on one empty schema migrate once and share one signing key', async (t) => {
+  const schema = await createTestSchema('t_identity')
+  t.teardown(() => schema.drop())
+  const config = loadConfig({ BETTER_AUTH_SECRET: randomSecret(), DATABASE_URL: schema.url, LOG_LEVEL: 'silent' })
+  const apps = await Promise.all(Array.from({ length: 4 }, () => buildApp(config)))
+  t.teardown(() => Promise.all(apps.map((app) => app.close())))
+  const database = await openDatabase(config.database, { onIdleError: () => {} })
+  t.teardown(() => database.close())
+  const { rows } = await sql<{ count: string }>`select count(*) as count from "jwks"`.execute(database.db)
+  t.equal(Number(rows[0]!.count), 1)
+  const jwks = await Promise.all(apps.map(async (app) => (await app.inject('/api/auth/jwks')).json<{ keys: unknown[] }>().keys.length))
+  t.same(jwks, [1, 1, 1, 1])
 })
