@@ -12,6 +12,9 @@ import { createMemoryKeyStore } from './keys/key.memory-store.ts'
 import { StoreUnavailableError } from './errors.ts'
 import { jwksRoutes } from './routes/jwks.routes.ts'
 import { metadataRoutes } from './routes/metadata.routes.ts'
+import { registerAdminListener } from './admin/admin-listener.ts'
+import { createAuditLog, type AuditSink } from './admin/audit.ts'
+import { createMetrics, type Metrics } from './admin/metrics.ts'
 
 /** What buildApp may be handed instead of creating it (tests, benchmarks). */
 export interface Deps {
@@ -20,6 +23,8 @@ export interface Deps {
   clock?: Clock
   /** fetch used for BetterAuth's JWKS. */
   fetch?: typeof globalThis.fetch
+  /** Receives every admin audit event as well as the log (tests assert on it). */
+  audit?: AuditSink
 }
 
 export interface TokenService {
@@ -29,6 +34,8 @@ export interface TokenService {
   adminApp: FastifyInstance | null
   /** Signing keys: the current key for signing, published keys for local verification, the JWKS. */
   keys: KeyManager
+  /** Prometheus registry served at the admin listener's /metrics; register counters here. */
+  metrics: Metrics
   close(): Promise<void>
 }
 
@@ -41,9 +48,10 @@ export async function buildApp(config: Config, deps: Deps = {}): Promise<TokenSe
   const clock = deps.clock ?? systemClock
   const ownsRedis = deps.redis === undefined && config.REDIS_URL !== undefined
   const redis = deps.redis ?? (config.REDIS_URL ? createRedisClient(config.REDIS_URL) : null)
+  let connecting: Promise<unknown> = Promise.resolve()
   if (ownsRedis && redis) {
     // A Redis that is down at start is not fatal: readiness says so and requests get 503 until it returns.
-    redis.connect().catch(() => undefined)
+    connecting = redis.connect().catch(() => undefined)
   }
 
   const publicApp = Fastify({
@@ -59,7 +67,29 @@ export async function buildApp(config: Config, deps: Deps = {}): Promise<TokenSe
 
   // Keys: Redis when there is a Redis client, else the in-process store (config refuses that in production).
   const keyStore = redis ? createRedisKeyStore({ redis, prefix: config.REDIS_PREFIX, log: publicApp.log }) : createMemoryKeyStore({ clock })
-  const keys: KeyLifecycle = createKeyManager({ config, store: keyStore, clock, log: publicApp.log.child({ component: 'keys' }) })
+  const metrics = createMetrics()
+  const keyEvents = {
+    rotated: metrics.counter('token_service_key_rotations_total', 'Signing-key rotations by trigger (schedule, admin).'),
+    revoked: metrics.counter('token_service_key_revocations_total', 'Signing keys revoked (emergency).'),
+    removed: metrics.counter('token_service_keys_removed_total', 'Retired or revoked signing keys removed after their lifetime.'),
+    created: metrics.counter('token_service_keys_created_total', 'Signing keys created to complete the key set (first start).'),
+  }
+  const keys: KeyLifecycle = createKeyManager({
+    config,
+    store: keyStore,
+    clock,
+    log: publicApp.log.child({ component: 'keys' }),
+    onEvent: (event) => {
+      if (event.type === 'rotated') keyEvents.rotated.inc({ trigger: event.trigger })
+      else if (event.type === 'revoked') keyEvents.revoked.inc()
+      else keyEvents[event.type].inc({}, event.kids.length)
+    },
+  })
+  metrics.gauge('token_service_signing_keys', 'Signing keys by state, as this instance last loaded them.', () =>
+    (['current', 'next', 'retired', 'revoked'] as const).map((state) => ({ labels: { state }, value: keys.snapshot().filter((k) => k.state === state).length })),
+  )
+  metrics.gauge('token_service_signing_keys_loaded', '1 when this instance has a signing key loaded.', () => [{ value: keys.loaded ? 1 : 0 }])
+  await connecting
   try {
     await keys.init()
   } catch (error) {
@@ -94,6 +124,14 @@ export async function buildApp(config: Config, deps: Deps = {}): Promise<TokenSe
     })
     adminApp.setErrorHandler(errorHandler)
     await adminApp.register(healthRoutes, { readiness })
+    await registerAdminListener(adminApp, {
+      config,
+      adminToken: config.ADMIN_TOKEN,
+      redis,
+      keys,
+      metrics,
+      audit: createAuditLog(adminApp.log, deps.audit),
+    })
   }
 
   void clock
@@ -101,6 +139,7 @@ export async function buildApp(config: Config, deps: Deps = {}): Promise<TokenSe
     publicApp,
     adminApp,
     keys,
+    metrics,
     async close() {
       await publicApp.close()
       if (adminApp) await adminApp.close()

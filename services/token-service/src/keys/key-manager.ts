@@ -39,6 +39,8 @@ export type KeyEvent =
 /** The operator side of the key set (admin API, scheduler, tests). */
 export interface KeyLifecycle extends KeyManager {
   readonly timings: KeyTimings
+  /** The lifecycle facts of the key set as last loaded (no store round trip; for metrics). */
+  snapshot(): readonly KeyMeta[]
   /** Every stored key's lifecycle facts, fresh from the store. */
   list(): Promise<KeyMeta[]>
   /** Operator rotation; NextKeyTooYoungError (409) unless the next key is old enough or `force`. */
@@ -329,6 +331,10 @@ export function createKeyManager(options: KeyManagerOptions): KeyLifecycle {
 
     maintain,
     reload,
+
+    snapshot() {
+      return stored.map(({ material: _material, ...meta }) => meta)
+    },
 
     async close() {
       closed = true
