@@ -70,6 +70,24 @@ t.test('logs never contain a password, a session cookie, a JWT or the secret', a
   for (const [name, value] of secrets) t.notOk(all.includes(value), `not logged: ${name}`)
 })
 
+t.test("the role claim is the user's current role, and a banned user cannot sign in", async (t) => {
+  const who = { name: 'Role', email: 'role@example.test', password }
+  const signUp = await post('/api/auth/sign-up/email', who)
+  t.equal(signUp.statusCode, 200)
+  const userId = signUp.json<{ user: { id: string } }>().user.id
+  await sql`update "user" set role = 'admin' where id = ${userId}`.execute(database.db)
+  const cookie = sessionCookie(signUp.headers['set-cookie'])
+  const token = (await app.inject({ url: '/api/auth/token', headers: { cookie } })).json<{ token: string }>().token
+  const claims = JSON.parse(Buffer.from(token.split('.')[1]!, 'base64url').toString()) as { role: string; sub: string }
+  t.equal(claims.sub, userId)
+  t.equal(claims.role, 'admin')
+
+  await sql`update "user" set banned = true where id = ${userId}`.execute(database.db)
+  const signIn = await post('/api/auth/sign-in/email', { email: who.email, password })
+  t.equal(signIn.statusCode, 403)
+  t.equal(signIn.json<{ code: string }>().code, 'BANNED_USER')
+})
+
 t.test("a BetterAuth failure is a generic 500 that keeps the detail in the log", async (t) => {
   await sql`drop table "jwks"`.execute(database.db)
   const before = logs.lines.length
