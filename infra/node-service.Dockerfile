@@ -1,0 +1,34 @@
+# syntax=docker/dockerfile:1
+# One image per Node service; compose builds it three times:
+#   docker build -f infra/node-service.Dockerfile --build-arg SERVICE=identity .
+# (SERVICE: identity | token-service | todo-api). Node 24 runs the TypeScript
+# sources directly (type stripping), so there is no compile step: the build
+# stage installs the service's production dependencies (a filtered pnpm install
+# of the service and the workspace packages it uses), the runtime stage copies
+# that tree read-only and runs as the unprivileged `node` user.
+#
+# Not `pnpm deploy`: it copies workspace packages into node_modules, and Node
+# refuses to strip types under node_modules. A filtered install links them from
+# packages/ instead.
+#
+# test/dockerfiles.test.ts replays these steps in a clean clone (no Docker engine there).
+
+ARG NODE_IMAGE=node:24-bookworm-slim
+
+FROM ${NODE_IMAGE} AS build
+ARG SERVICE
+WORKDIR /app
+COPY package.json pnpm-lock.yaml pnpm-workspace.yaml ./
+COPY packages ./packages
+COPY services ./services
+RUN test -n "$SERVICE" && test -f "services/$SERVICE/src/server.ts"
+RUN npx -y pnpm@10.34.9 install --frozen-lockfile --prod --filter "@todo-auth/$SERVICE..."
+RUN rm -rf packages/testkit packages/*/test services/*/test && find services -mindepth 1 -maxdepth 1 ! -name "$SERVICE" -exec rm -rf {} +
+
+FROM ${NODE_IMAGE}
+ARG SERVICE
+# Owned by root and not writable by the runtime user: the service cannot modify its own code.
+COPY --from=build /app /app
+WORKDIR /app/services/${SERVICE}
+USER node
+CMD ["node", "src/server.ts"]
