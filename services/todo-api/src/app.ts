@@ -1,0 +1,119 @@
+import swagger from '@fastify/swagger'
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
+import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify'
+import { sql, type Kysely } from 'kysely'
+import {
+  bearerAuthPlugin,
+  createAccessTokenVerifier,
+  createRemoteKeySet,
+  type KeyResolver,
+  type RemoteKeySet,
+} from '@todo-auth/token-verifier'
+import type { TodoApiConfig } from './config.ts'
+import type { Database } from './db/schema.ts'
+import { registerErrorHandling } from './http/error-handler.ts'
+import { registerHealthRoutes } from './http/health.routes.ts'
+import { createHttpMetrics, registerMetrics } from './http/metrics.ts'
+import { validatorCompiler } from './http/validator-compiler.ts'
+import { todoRoutes } from './todos/todo.routes.ts'
+
+export interface TodoApiDeps {
+  db: Kysely<Database>
+  /** The access-token key set; default: a remote key set on config.token.jwksUrl. */
+  keySet?: RemoteKeySet | KeyResolver
+  /** Injectable clock (ms since the epoch) for token checks. */
+  now?: () => number
+  /** Where logs go; default stdout. */
+  logStream?: NonNullable<Exclude<FastifyServerOptions['logger'], boolean | undefined>>['stream']
+}
+
+/** A URL with any `access_token` value masked: tokens are never logged (R19), even when refused. */
+const maskUrl = (url: string) => url.replace(/([?&]access_token=)[^&]*/gi, '$1[redacted]')
+
+/** token-service's JWKS as configured. */
+export function createTokenKeySet(config: TodoApiConfig, now?: () => number): RemoteKeySet {
+  return createRemoteKeySet({
+    url: config.token.jwksUrl,
+    algorithms: config.token.algorithms,
+    timeoutMs: config.token.jwksTimeoutMs,
+    cooldownMs: config.token.jwksCooldownMs,
+    defaultMaxAgeMs: config.token.jwksDefaultMaxAgeMs,
+    staleIfErrorMs: config.token.jwksStaleIfErrorMs,
+    ...(now ? { now } : {}),
+  })
+}
+
+/** Builds todo-api (SPEC §10) without listening; the caller owns the database and closes it. */
+export async function buildApp(config: TodoApiConfig, deps: TodoApiDeps): Promise<FastifyInstance> {
+  const app = Fastify({
+    logger: {
+      level: config.logLevel,
+      ...(deps.logStream ? { stream: deps.logStream } : {}),
+      redact: ['req.headers.authorization', 'req.headers.cookie', 'res.headers["set-cookie"]'],
+      serializers: {
+        req: (request: { method: string; url: string; ip?: string; socket?: { remoteAddress?: string } }) => ({
+          method: request.method,
+          url: maskUrl(request.url),
+          remoteAddress: request.ip ?? request.socket?.remoteAddress,
+        }),
+      },
+    },
+    bodyLimit: config.bodyLimit,
+    trustProxy: config.trustProxy.length > 0 ? [...config.trustProxy] : false,
+    // Request ids are ours, never taken from the client.
+    requestIdHeader: false,
+  }).withTypeProvider<TypeBoxTypeProvider>()
+
+  app.setValidatorCompiler(validatorCompiler)
+  // JSON only: anything else is a 415 (R57), including Fastify's default text/plain parser.
+  app.removeContentTypeParser('text/plain')
+  registerErrorHandling(app)
+  app.addHook('onSend', async (_request, reply) => {
+    reply.header('x-content-type-options', 'nosniff')
+  })
+  // Default deny: a /todos route without config.scopes would be served unauthenticated; refuse to start.
+  app.addHook('onRoute', (route) => {
+    if (route.url.startsWith('/todos') && route.config?.scopes === undefined) {
+      throw new Error(`route ${route.method} ${route.url} declares no config.scopes`)
+    }
+  })
+
+  await app.register(swagger, {
+    openapi: {
+      openapi: '3.1.0',
+      info: { title: 'todo-api', version: '0.1.0', description: 'Todo CRUD for the caller identified by a token-service access token (SPEC §10).' },
+      components: { securitySchemes: { bearerAuth: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT (RFC 9068 at+jwt)' } } },
+    },
+  })
+
+  const keySet = deps.keySet ?? createTokenKeySet(config, deps.now)
+  const verifier = createAccessTokenVerifier({
+    issuer: config.token.issuer,
+    audience: config.token.audience,
+    algorithms: config.token.algorithms,
+    clockToleranceSec: config.token.clockToleranceSec,
+    keySet,
+    ...(deps.now ? { now: deps.now } : {}),
+  })
+  await app.register(bearerAuthPlugin, { verifier, realm: 'todo-api' })
+
+  const status = () => ('status' in keySet ? (keySet as RemoteKeySet).status : undefined)
+  const metrics = createHttpMetrics()
+  registerMetrics(app, metrics, () => [
+    { name: 'todo_api_jwks_loaded', help: '1 when verification keys are cached and usable.', value: status()?.loaded ? 1 : 0 },
+    { name: 'todo_api_jwks_keys', help: 'Verification keys cached.', value: status()?.keyCount ?? 0 },
+  ])
+  registerHealthRoutes(app, {
+    pingDatabase: async () => {
+      await sql`select 1`.execute(deps.db)
+    },
+    jwksLoaded: () => status()?.loaded ?? true,
+  })
+  await app.register(todoRoutes, { db: deps.db })
+  app.get(
+    '/openapi.json',
+    { schema: { summary: 'This OpenAPI document', tags: ['operations'], response: { 200: { type: 'object', additionalProperties: true } } } },
+    async () => app.swagger() as unknown as Record<string, unknown>,
+  )
+  return app
+}

@@ -1,0 +1,72 @@
+// Process entry: env → loadConfig → database (reachable, migrated) → buildApp → listen; graceful close.
+import type { FastifyInstance } from 'fastify'
+import { buildApp, createTokenKeySet } from './app.ts'
+import { ConfigError, loadConfig, type TodoApiConfig } from './config.ts'
+import { openDatabase } from './db/database.ts'
+import { migrateToLatest } from './db/migrate.ts'
+
+/** One JSON line on stderr for failures that happen before (or instead of) the app's logger. */
+function fatalLine(fields: Record<string, unknown>): void {
+  process.stderr.write(`${JSON.stringify({ level: 60, time: Date.now(), ...fields })}\n`)
+}
+
+let config: TodoApiConfig
+try {
+  config = loadConfig(process.env)
+} catch (error) {
+  if (!(error instanceof ConfigError)) throw error
+  fatalLine({ event: 'startup_failed', reason: 'invalid_configuration', problems: error.problems, msg: error.message })
+  process.exit(1)
+}
+
+let app: FastifyInstance | undefined
+const database = openDatabase(config.database, {
+  onIdleError: (error) => app?.log.warn({ err: error, event: 'database_idle_error' }, 'idle database connection failed'),
+})
+const keySet = createTokenKeySet(config)
+app = await buildApp(config, { db: database.db, keySet })
+
+try {
+  await database.ping()
+} catch (error) {
+  const reason = (error as { code?: string }).code ?? (error as Error).message
+  app.log.fatal({ event: 'startup_failed', reason: 'database_unreachable', target: database.target }, `cannot reach the database (${database.kind}) at ${database.target}: ${reason}`)
+  await database.close().catch(() => {})
+  process.exit(1)
+}
+try {
+  const results = await migrateToLatest(database.db)
+  for (const result of results ?? []) app.log.info({ event: 'migration', migration: result.migrationName, status: result.status }, 'migration')
+} catch (error) {
+  app.log.fatal({ event: 'startup_failed', reason: 'migration_failed', err: error }, 'database migration failed')
+  await database.close().catch(() => {})
+  process.exit(1)
+}
+
+// Warm the key cache without blocking start-up: token-service may come up after us, and until it
+// answers, requests get 503 (never acceptance).
+keySet.refresh().catch((error: unknown) => app?.log.warn({ event: 'jwks_warmup_failed', err: error }, 'token-service JWKS not reachable yet'))
+
+const address = await app.listen({ host: config.host, port: config.port })
+const url = new URL(address)
+const listening = { event: 'listening', listener: 'public', url: `${url.protocol}//${config.host}:${url.port}` }
+// The listening line is a contract with operators and tests (packages/testkit spawnService): always written.
+if (['fatal', 'error', 'warn', 'silent'].includes(config.logLevel)) process.stdout.write(`${JSON.stringify(listening)}\n`)
+else app.log.info(listening, 'listening')
+
+let closing = false
+async function shutdown(signal: string): Promise<void> {
+  if (closing) return
+  closing = true
+  app?.log.info({ event: 'shutdown', signal }, 'closing')
+  try {
+    await app?.close()
+    await database.close()
+    process.exit(0)
+  } catch (error) {
+    app?.log.error({ err: error }, 'shutdown failed')
+    process.exit(1)
+  }
+}
+process.once('SIGTERM', () => void shutdown('SIGTERM'))
+process.once('SIGINT', () => void shutdown('SIGINT'))
