@@ -67,6 +67,14 @@ export async function buildApp(config: TodoApiConfig, deps: TodoApiDeps): Promis
   app.setValidatorCompiler(validatorCompiler)
   // JSON only: anything else is a 415 (R57), including Fastify's default text/plain parser.
   app.removeContentTypeParser('text/plain')
+  // Fastify's own JSON parser (secure-json-parse: __proto__ and constructor.prototype refused, R56),
+  // except that a body-less DELETE sent with a JSON content type (many clients always send one) is fine.
+  const parseJson = app.getDefaultJsonParser('error', 'error')
+  app.removeContentTypeParser('application/json')
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
+    if (body === '' && request.method === 'DELETE') return done(null, undefined)
+    parseJson(request, body as string, done)
+  })
   registerErrorHandling(app)
   app.addHook('onSend', async (_request, reply) => {
     reply.header('x-content-type-options', 'nosniff')
