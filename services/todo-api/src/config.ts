@@ -95,34 +95,38 @@ export function loadConfig(env: Record<string, string | undefined>): TodoApiConf
     const value = env[name]
     if (value !== undefined && value !== '') data[name] = value
   }
-  let values: Env
+  let values: Env | undefined
   try {
-    values = envSchema<Env>({ schema: EnvSchema, data: [data], env: false })
+    values = envSchema<Env>({ schema: EnvSchema, data: [{ ...data }], env: false })
   } catch (error) {
     const errors = (error as { errors?: Array<{ instancePath: string; message?: string }> }).errors ?? []
     for (const e of errors) problems.push(`${e.instancePath.replace(/^\//, '') || 'env'}: ${e.message ?? 'invalid'}`)
     if (errors.length === 0) problems.push((error as Error).message)
-    throw new ConfigError(problems)
   }
-  if (!httpUrl(values.TOKEN_SERVICE_JWKS_URL)) problems.push('TOKEN_SERVICE_JWKS_URL: must be an http(s) URL')
-  if (values.DATABASE_URL !== undefined) {
+  // What the schema cannot express, checked on the raw values so that every problem is reported together.
+  const raw = (name: keyof typeof EnvSchema.properties): string | undefined =>
+    data[name] ?? (EnvSchema.properties[name] as { default?: unknown }).default?.toString()
+  if (!httpUrl(raw('TOKEN_SERVICE_JWKS_URL') ?? '')) problems.push('TOKEN_SERVICE_JWKS_URL: must be an http(s) URL')
+  const databaseUrl = raw('DATABASE_URL')
+  if (databaseUrl !== undefined) {
     try {
-      const url = new URL(values.DATABASE_URL)
+      const url = new URL(databaseUrl)
       if (url.protocol !== 'postgres:' && url.protocol !== 'postgresql:') problems.push('DATABASE_URL: must be a postgres:// URL')
     } catch {
       problems.push('DATABASE_URL: must be a postgres:// URL')
     }
-    if (values.PGLITE_DATA_DIR !== undefined) problems.push('PGLITE_DATA_DIR: set only when DATABASE_URL is unset')
+    if (raw('PGLITE_DATA_DIR') !== undefined) problems.push('PGLITE_DATA_DIR: set only when DATABASE_URL is unset')
   }
-  const algorithms = list(values.TOKEN_ALGORITHMS)
+  const algorithms = list(raw('TOKEN_ALGORITHMS') ?? '')
+  if (algorithms.length === 0) problems.push('TOKEN_ALGORITHMS: at least one algorithm')
   for (const alg of algorithms) {
     if (!supportedAlgorithms.has(alg)) problems.push(`TOKEN_ALGORITHMS: ${JSON.stringify(alg)} is not an allowed asymmetric JWS algorithm`)
   }
-  const trustProxy = list(values.TRUST_PROXY)
+  const trustProxy = list(raw('TRUST_PROXY') ?? '')
   for (const entry of trustProxy) {
     if (!isAddressOrCidr(entry)) problems.push(`TRUST_PROXY: ${JSON.stringify(entry)} is not an IP address or CIDR`)
   }
-  if (problems.length > 0) throw new ConfigError(problems)
+  if (problems.length > 0 || values === undefined) throw new ConfigError(problems)
 
   const database: DatabaseConfig =
     values.DATABASE_URL !== undefined
