@@ -46,3 +46,12 @@ t.test('every bad variable is reported at once, without echoing secrets', async 
 t.test('PGLITE_DATA_DIR with DATABASE_URL is a contradiction', async (t) => {
   t.throws(() => loadConfig({ DATABASE_URL: 'postgres://db/x', PGLITE_DATA_DIR: '/tmp/x' }), ConfigError)
 })
+
+t.test('docs/configuration.md documents every todo-api variable', async (t) => {
+  const { readFile } = await import('node:fs/promises')
+  const { EnvSchema } = await import('../src/config.ts')
+  const docs = await readFile(new URL('../../../docs/configuration.md', import.meta.url), 'utf8')
+  const section = docs.slice(docs.indexOf('## todo-api'))
+  t.ok(section.startsWith('## todo-api'))
+  for (const name of Object.keys(EnvSchema.properties)) t.match(section, `| \`${name}\` |`, name)
+})
