@@ -15,6 +15,14 @@ import { metadataRoutes } from './routes/metadata.routes.ts'
 import { registerAdminListener } from './admin/admin-listener.ts'
 import { createAuditLog, type AuditSink } from './admin/audit.ts'
 import { createMetrics, type Metrics } from './admin/metrics.ts'
+import { adminSessionsRoutes } from './routes/admin-sessions.routes.ts'
+import { oauthRoutes } from './routes/oauth.routes.ts'
+import { sessionsRoutes } from './routes/sessions.routes.ts'
+import { createMemorySessionStore } from './sessions/memory-session.store.ts'
+import { createRedisSessionStore } from './sessions/redis-session.store.ts'
+import { createSessionService } from './sessions/session.service.ts'
+import { createAccessTokenIssuer } from './tokens/access-token.ts'
+import { createSubjectTokenVerifier } from './upstream/verify-subject-token.ts'
 
 /** What buildApp may be handed instead of creating it (tests, benchmarks). */
 export interface Deps {
@@ -114,6 +122,18 @@ export async function buildApp(config: Config, deps: Deps = {}): Promise<TokenSe
   await publicApp.register(jwksRoutes, { keys })
   await publicApp.register(metadataRoutes, { config })
 
+  // Sessions and refresh tokens (SPEC §3, §6): in Redis when there is a client, else in-process.
+  const sessionPolicy = { idleMs: config.REFRESH_IDLE_TTL * 1000, graceMs: config.REFRESH_REUSE_GRACE * 1000 }
+  const sessionStore = redis
+    ? createRedisSessionStore(redis, { ...sessionPolicy, prefix: config.REDIS_PREFIX, clock })
+    : createMemorySessionStore(sessionPolicy, clock)
+  const sessions = createSessionService({ store: sessionStore, clock, absoluteTtlSeconds: config.REFRESH_TOKEN_TTL })
+  const upstream = createSubjectTokenVerifier(config, { clock, ...(deps.fetch ? { fetch: deps.fetch } : {}) })
+  void upstream.warmUp()
+  const accessTokens = createAccessTokenIssuer({ issuer: config.ISSUER, ttlSeconds: config.ACCESS_TOKEN_TTL, keys, now: () => clock.now() })
+  await publicApp.register(oauthRoutes, { context: { config, clock, upstream, sessions, accessTokens }, redis })
+  await publicApp.register(sessionsRoutes, { config, clock, keys, sessions })
+
   let adminApp: FastifyInstance | null = null
   if (config.ADMIN_TOKEN) {
     adminApp = Fastify({
@@ -132,6 +152,8 @@ export async function buildApp(config: Config, deps: Deps = {}): Promise<TokenSe
       metrics,
       audit: createAuditLog(adminApp.log, deps.audit),
     })
+    // After the admin listener's hooks, so the bearer check, rate limit and audit cover it.
+    await adminApp.register(adminSessionsRoutes, { sessions })
   }
 
   void clock

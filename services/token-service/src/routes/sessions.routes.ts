@@ -1,0 +1,88 @@
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
+import Type from 'typebox'
+import { SessionList, type SessionView } from '@todo-auth/contracts'
+import { bearerAuthPlugin, BearerAuthError, createAccessTokenVerifier } from '@todo-auth/token-verifier'
+import type { Clock } from '../clock.ts'
+import type { Config } from '../config.ts'
+import { errorHandler } from '../error-handler.ts'
+import { ApiError } from '../errors.ts'
+import type { KeyManager } from '../keys/key-manager.ts'
+import type { SessionService } from '../sessions/session.service.ts'
+import type { Session } from '../sessions/session.store.ts'
+import { isSessionId } from '../tokens/refresh-token.ts'
+
+const iso = (ms: number) => new Date(ms).toISOString()
+
+function view(session: Session, currentSid: string): SessionView {
+  return {
+    id: session.sid,
+    client_id: session.clientId,
+    created_at: iso(session.createdAt),
+    last_used_at: iso(session.lastUsedAt),
+    expires_at: iso(session.expiresAt),
+    user_agent: session.userAgent,
+    current: session.sid === currentSid,
+  }
+}
+
+/** RFC 6750 failures carry their own status, challenge and code; everything else goes to the service's handler. */
+function sessionsErrorHandler(error: FastifyError | Error, request: FastifyRequest, reply: FastifyReply): void {
+  if (error instanceof BearerAuthError) {
+    reply.code(error.statusCode).headers(error.headers).header('cache-control', 'no-store')
+    reply.send({ code: error.code, message: error.message })
+    return
+  }
+  errorHandler(error, request, reply)
+}
+
+/**
+ * The caller's sessions (SPEC §6), authenticated by an access token of this
+ * issuer for any of our audiences, verified locally against our own
+ * published keys. A refresh token is never a bearer credential here (it is
+ * no JWS, R45). Sessions of other users are indistinguishable from absent ones (404).
+ */
+export async function sessionsRoutes(
+  app: FastifyInstance,
+  opts: { config: Config; clock: Clock; keys: KeyManager; sessions: SessionService },
+): Promise<void> {
+  const { config, sessions } = opts
+  const verifier = createAccessTokenVerifier({
+    issuer: config.ISSUER,
+    audience: config.AUDIENCES,
+    // Every alg our key manager signs with; each key is pinned to its own alg (R03).
+    algorithms: ['ES256', 'EdDSA', 'RS256'],
+    clockToleranceSec: config.CLOCK_TOLERANCE,
+    keySet: { getKey: (header) => opts.keys.verificationKey(header) },
+    now: () => opts.clock.now(),
+  })
+  await app.register(bearerAuthPlugin, { verifier, realm: 'token-service' })
+  app.setErrorHandler(sessionsErrorHandler)
+  app.addHook('onRequest', async (_request, reply) => {
+    reply.header('cache-control', 'no-store')
+  })
+
+  const caller = (request: FastifyRequest) => request.auth!
+
+  app.get('/sessions', { config: { scopes: [] }, schema: { response: { 200: SessionList } } }, async (request) => {
+    const auth = caller(request)
+    return (await sessions.list(auth.sub)).map((session) => view(session, auth.sid))
+  })
+
+  app.delete(
+    '/sessions/:id',
+    { config: { scopes: [] }, schema: { params: Type.Object({ id: Type.String({ maxLength: 64 }) }) } },
+    async (request, reply) => {
+      const { id } = request.params as { id: string }
+      const ended = isSessionId(id) && (await sessions.revoke(caller(request).sub, id))
+      if (!ended) throw new ApiError(404, 'SESSION_NOT_FOUND', 'no such session')
+      request.log.info({ event: 'session_revoked', via: 'sessions_api', sid: id }, 'session revoked')
+      reply.code(204).send()
+    },
+  )
+
+  app.delete('/sessions', { config: { scopes: [] } }, async (request, reply) => {
+    const ended = await sessions.revokeAll(caller(request).sub)
+    request.log.info({ event: 'sessions_revoked', via: 'sign_out_everywhere', count: ended }, 'all sessions of the caller revoked')
+    reply.code(204).send()
+  })
+}
