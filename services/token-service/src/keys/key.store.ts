@@ -152,8 +152,14 @@ export function createRedisKeyStore(options: { redis: Redis; prefix: string; log
   }
 }
 
+const shas = new Map<string, string>()
 function sha1(text: string): string {
-  return createHash('sha1').update(text).digest('hex')
+  let sha = shas.get(text)
+  if (!sha) {
+    sha = createHash('sha1').update(text).digest('hex')
+    shas.set(text, sha)
+  }
+  return sha
 }
 
 /** A Redis reply error is a bug and stays as it is; anything else (connection, timeout) means Redis is away. */
