@@ -1,4 +1,5 @@
 import t, { type Test } from 'tap'
+import { SignJWT } from 'jose'
 import type { AuditEvent } from '../../src/admin/audit.ts'
 import { build, testClock } from '../helpers/build.ts'
 
@@ -43,6 +44,21 @@ t.test('the admin API refuses every bad credential with 401 and audits it, never
       t.notOk(JSON.stringify(events[0]).includes(token), 'the audit event holds no token')
     }
   }
+})
+
+t.test('an access token of this issuer is not an admin credential', async (t) => {
+  const { admin, app, events } = await setup(t)
+  const { kid, alg, privateKey } = app.keys.signingKey()
+  const accessToken = await new SignJWT({ sub: 'user-1', roles: ['admin'], scope: 'todos:read todos:write' })
+    .setProtectedHeader({ alg, kid, typ: 'at+jwt' })
+    .setIssuer(app.config.ISSUER)
+    .setAudience('todo-api')
+    .setIssuedAt()
+    .setExpirationTime('5m')
+    .sign(privateKey)
+  const res = await admin('GET', '/admin/keys', { authorization: `Bearer ${accessToken}` })
+  t.equal(res.statusCode, 401)
+  t.match(events.at(-1), { outcome: 'failure', reason: 'wrong_token' })
 })
 
 t.test('a good token is accepted and the call is audited', async (t) => {
