@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto'
 import { fileURLToPath } from 'node:url'
 import t from 'tap'
 import { createTestRedisPrefix, spawnService, testRedisUrl } from '@todo-auth/testkit'
+import type { Jwks } from '@todo-auth/contracts'
 
 const entry = fileURLToPath(new URL('../../src/server.ts', import.meta.url))
 
@@ -21,14 +22,14 @@ t.test('a running token-service process rotates and revokes through its admin li
   const admin = (method: string, path: string, token = adminToken) =>
     fetch(`${service.urls.admin}${path}`, { method, headers: { authorization: `Bearer ${token}` } })
 
-  const jwks = await (await fetch(`${service.url}/.well-known/jwks.json`)).json()
+  const jwks = (await (await fetch(`${service.url}/.well-known/jwks.json`)).json()) as Jwks
   t.equal(jwks.keys.length, 2)
   t.equal((await fetch(`${service.url}/admin/keys`, { headers: { authorization: `Bearer ${adminToken}` } })).status, 404, 'not on the public listener')
   t.equal((await admin('GET', '/admin/keys', 'wrong')).status, 401)
-  const rotated = await (await admin('POST', '/admin/keys/rotate?force=true')).json()
+  const rotated = (await (await admin('POST', '/admin/keys/rotate?force=true')).json()) as { current: string; next: string; retired: string }
   t.equal((await admin('POST', `/admin/keys/${rotated.retired}/revoke`)).status, 200)
-  const after = await (await fetch(`${service.url}/.well-known/jwks.json`)).json()
-  t.same(after.keys.map((k: { kid: string }) => k.kid).sort(), [rotated.current, rotated.next].sort())
+  const after = (await (await fetch(`${service.url}/.well-known/jwks.json`)).json()) as Jwks
+  t.same(after.keys.map((k) => k.kid).sort(), [rotated.current, rotated.next].sort())
 
   const code = await service.stop()
   t.equal(code, 0, 'SIGTERM: graceful exit 0')
