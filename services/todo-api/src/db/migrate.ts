@@ -1,4 +1,4 @@
-import type { Kysely } from 'kysely'
+import { sql, type Kysely } from 'kysely'
 import { Migrator, type Migration, type MigrationResultSet } from 'kysely/migration'
 import * as createTodos from './migrations/0001-create-todos.ts'
 
@@ -9,7 +9,11 @@ const migrations: Record<string, Migration> = {
 
 /** Brings the schema to the latest migration; throws the first failure. */
 export async function migrateToLatest(db: Kysely<any>): Promise<MigrationResultSet['results']> {
-  const migrator = new Migrator({ db, provider: { getMigrations: async () => migrations } })
+  // Kysely's Migrator looks for its own tables in every schema unless told which one: with another
+  // schema of the same database already migrated, it would skip creating them here and then fail.
+  // Pin it to the schema the connection works in (search_path), e.g. `public` or a test schema.
+  const { rows } = await sql<{ schema: string }>`select current_schema() as schema`.execute(db)
+  const migrator = new Migrator({ db, provider: { getMigrations: async () => migrations }, migrationTableSchema: rows[0]!.schema })
   const { error, results } = await migrator.migrateToLatest()
   if (error) throw error
   return results
