@@ -13,7 +13,8 @@ function attributes(config: Config) {
 }
 
 export function setRefreshCookie(reply: FastifyReply, config: Config, token: string, remainingMs: number): void {
-  reply.setCookie(config.refreshCookieName, token, { ...attributes(config), maxAge: Math.max(0, Math.floor(remainingMs / 1000)) })
+  const maxAge = Math.min(config.REFRESH_TOKEN_TTL, Math.max(0, Math.floor(remainingMs / 1000)))
+  reply.setCookie(config.refreshCookieName, token, { ...attributes(config), maxAge })
 }
 
 export function clearRefreshCookie(reply: FastifyReply, config: Config): void {

@@ -28,6 +28,8 @@ export async function tokenRoutes(app: FastifyInstance, opts: { context: GrantCo
     if (!grant) throw new UnsupportedGrantType()
     checkCookieOrigin(client, request)
 
+    // Taken before the grant so Max-Age never exceeds what is left of the session (R47).
+    const startedAt = context.clock.now()
     const outcome = await grant(context, client, params, request)
     const body: TokenResponse = {
       access_token: outcome.accessToken,
@@ -37,7 +39,7 @@ export async function tokenRoutes(app: FastifyInstance, opts: { context: GrantCo
       scope: outcome.scope.join(' '),
     }
     if (client.refreshTokenDelivery === 'cookie') {
-      setRefreshCookie(reply, context.config, outcome.refreshToken, outcome.session.expiresAt - context.clock.now())
+      setRefreshCookie(reply, context.config, outcome.refreshToken, outcome.session.expiresAt - startedAt)
     } else {
       body.refresh_token = outcome.refreshToken
     }
