@@ -8,7 +8,7 @@ import { MatchersV3 } from '@pact-foundation/pact'
 import { createConsumerPact, Participant } from '../support/consumer-pact.ts'
 import { exampleBetterAuthKey } from '../support/example-keys.ts'
 import { base64url, jsonContentType } from '../support/pact-dsl.ts'
-import { ProviderState } from '../support/provider-states.ts'
+import { MessageDescription, ProviderState } from '../support/provider-states.ts'
 import { publishPactWhenPassing } from '../support/publish.ts'
 import { signExample } from '../support/token-sign.ts'
 import { betterAuthAudience, betterAuthIssuer, exampleNowMs, exampleSubjectToken, exampleSubjectTokenClaims } from './examples.ts'
@@ -64,7 +64,7 @@ t.test('token-service accepts a BetterAuth JWT with exactly this header and thes
   await pact
     .addAsynchronousInteraction()
     .given(ProviderState.userSignedUp)
-    .expectsToReceive('a BetterAuth JWT for the user, decoded', (b) => b.withJSONContent(subjectTokenMessage))
+    .expectsToReceive(MessageDescription.betterAuthJwt, (b) => b.withJSONContent(subjectTokenMessage))
     .executeTest(async (message) => {
       const { header, claims } = message.contents.content as { header: Record<string, unknown>; claims: typeof exampleSubjectTokenClaims }
       const jwks = JSON.stringify({ keys: [exampleJwk] })

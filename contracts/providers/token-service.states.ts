@@ -1,0 +1,35 @@
+import type { MessageProviders } from '@pact-foundation/pact'
+import type { StartedIdentity } from '@todo-auth/testkit'
+import { decodeIssuedJwt } from '../support/decode-jwt.ts'
+import { exchangeAt } from '../support/provider-actions.ts'
+import { MessageDescription, ProviderState } from '../support/provider-states.ts'
+import type { StateHandlers } from '../support/verify-provider.ts'
+
+/**
+ * token-service's provider states and its access-token message, set up
+ * through the real services: a user signs up at identity (BetterAuth's HTTP
+ * API), the BetterAuth JWT is exchanged at token-service's POST /oauth/token.
+ * Each state gets a fresh user.
+ */
+export function tokenServiceStates(identity: StartedIdentity, tokenServiceUrl: string): { stateHandlers: StateHandlers; messageProviders: MessageProviders } {
+  let issuedAccessToken: string | undefined
+  return {
+    stateHandlers: {
+      [ProviderState.userSignedInToBetterAuth]: async () => ({ subjectToken: (await identity.signUp()).jwt }),
+      [ProviderState.userHasWebSession]: async () => {
+        const { accessToken, refreshToken } = await exchangeAt(tokenServiceUrl, (await identity.signUp()).jwt)
+        return { accessToken, refreshToken }
+      },
+      [ProviderState.accessTokenIssuedForTodoApi]: async () => {
+        issuedAccessToken = (await exchangeAt(tokenServiceUrl, (await identity.signUp()).jwt)).accessToken
+      },
+    },
+    messageProviders: {
+      // The header and claims of the token token-service issued above, its signature checked against the published JWKS.
+      [MessageDescription.accessTokenForTodoApi]: async () => {
+        if (!issuedAccessToken) throw new Error(`provider state "${ProviderState.accessTokenIssuedForTodoApi}" was not set up`)
+        return decodeIssuedJwt(issuedAccessToken, `${tokenServiceUrl}/.well-known/jwks.json`)
+      },
+    },
+  }
+}

@@ -1,0 +1,50 @@
+import { GrantType, TokenTypeUri, type Todo, type TokenResponse } from '@todo-auth/contracts'
+
+/**
+ * Provider states are set up the way a client would: over the services' own
+ * HTTP APIs, never by writing into Redis or PostgreSQL.
+ */
+
+export interface Exchanged {
+  accessToken: string
+  /** The web client's refresh cookie value, or the body's refresh_token for a body client. */
+  refreshToken: string
+  body: TokenResponse
+}
+
+const gatewayOrigin = 'http://localhost:8080'
+
+/** RFC 8693 exchange at token-service's POST /oauth/token, as client `web` (cookie) or `cli` (body). */
+export async function exchangeAt(tokenServiceUrl: string, subjectToken: string, options: { clientId?: 'web' | 'cli'; scope?: string } = {}): Promise<Exchanged> {
+  const clientId = options.clientId ?? 'web'
+  const response = await fetch(`${tokenServiceUrl}/oauth/token`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-www-form-urlencoded', ...(clientId === 'web' ? { origin: gatewayOrigin } : {}) },
+    body: new URLSearchParams({
+      grant_type: GrantType.tokenExchange,
+      subject_token: subjectToken,
+      subject_token_type: TokenTypeUri.jwt,
+      client_id: clientId,
+      ...(options.scope ? { scope: options.scope } : {}),
+    }),
+  })
+  const text = await response.text()
+  if (response.status !== 200) throw new Error(`token-service exchange answered ${response.status}: ${text}`)
+  const body = JSON.parse(text) as TokenResponse
+  const cookie = response.headers.getSetCookie().find((c) => /^(__Secure-)?refresh_token=/.test(c))
+  const refreshToken = clientId === 'web' ? cookie?.split(';')[0]?.split('=')[1] : body.refresh_token
+  if (!refreshToken) throw new Error(`token-service exchange for ${clientId} delivered no refresh token`)
+  return { accessToken: body.access_token, refreshToken, body }
+}
+
+/** POST /todos at todo-api with a Bearer token. */
+export async function createTodoAt(todoApiUrl: string, accessToken: string, todo: { title: string; order?: number }): Promise<Todo> {
+  const response = await fetch(`${todoApiUrl}/todos`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${accessToken}`, 'content-type': 'application/json' },
+    body: JSON.stringify(todo),
+  })
+  const text = await response.text()
+  if (response.status !== 201) throw new Error(`todo-api POST /todos answered ${response.status}: ${text}`)
+  return JSON.parse(text) as Todo
+}

@@ -1,0 +1,82 @@
+import { randomBytes } from 'node:crypto'
+import { resolve } from 'node:path'
+import type { Test } from 'tap'
+import {
+  createTestRedisPrefix,
+  createTestSchema,
+  spawnService,
+  startIdentity,
+  testRedisUrl,
+  type SpawnedService,
+  type StartedIdentity,
+} from '@todo-auth/testkit'
+
+const servicesDir = resolve(import.meta.dirname, '../../services')
+
+/**
+ * The real providers, each as its own process started from its server.ts with
+ * the environment it reads in production: identity on its own PostgreSQL
+ * schema (testkit's startIdentity), token-service on real Redis under a key
+ * prefix of its own, todo-api on its own schema. Everything is stopped and
+ * cleaned up in t.teardown.
+ */
+export async function startIdentityProvider(t: Test): Promise<StartedIdentity> {
+  const identity = await startIdentity()
+  t.teardown(() => identity.close())
+  return identity
+}
+
+export interface StartedTokenService {
+  url: string
+  service: SpawnedService
+}
+
+export async function startTokenServiceProvider(t: Test, identity: StartedIdentity, env: Record<string, string> = {}): Promise<StartedTokenService> {
+  const redis = createTestRedisPrefix('t_contract_ts')
+  t.teardown(() => redis.cleanup())
+  const service = await spawnService({
+    entry: resolve(servicesDir, 'token-service/src/server.ts'),
+    env: {
+      HOST: '127.0.0.1',
+      PORT: '0',
+      ADMIN_TOKEN: undefined,
+      REDIS_URL: testRedisUrl,
+      REDIS_PREFIX: redis.prefix,
+      KEY_ENCRYPTION_KEY: randomBytes(32).toString('hex'),
+      BETTER_AUTH_JWKS_URL: identity.jwksUrl,
+      BETTER_AUTH_ISSUER: identity.issuer,
+      BETTER_AUTH_AUDIENCE: identity.audience,
+      BETTER_AUTH_ALGORITHMS: identity.algorithms.join(','),
+      // Every verification request comes from 127.0.0.1.
+      RATE_LIMIT_MAX: '100000',
+      LOG_LEVEL: 'info',
+      ...env,
+    },
+  })
+  // Stopped before the prefix is cleaned (teardowns run in reverse order).
+  t.teardown(() => service.stop())
+  return { url: service.url, service }
+}
+
+export interface StartedTodoApi {
+  url: string
+  service: SpawnedService
+}
+
+export async function startTodoApiProvider(t: Test, tokenService: StartedTokenService): Promise<StartedTodoApi> {
+  const schema = await createTestSchema('t_contract_todo')
+  t.teardown(() => schema.drop())
+  const service = await spawnService({
+    entry: resolve(servicesDir, 'todo-api/src/server.ts'),
+    env: {
+      HOST: '127.0.0.1',
+      PORT: '0',
+      DATABASE_URL: schema.url,
+      PGLITE_DATA_DIR: undefined,
+      TOKEN_SERVICE_JWKS_URL: `${tokenService.url}/.well-known/jwks.json`,
+      LOG_LEVEL: 'info',
+    },
+  })
+  t.teardown(() => service.stop())
+  return { url: service.url, service }
+}
