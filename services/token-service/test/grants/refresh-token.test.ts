@@ -141,3 +141,18 @@ t.test('a refresh token is bound to its client, and refresh and access tokens ne
   expectError(t, await refresh(app.publicApp, ''), 400, 'invalid_request', 'missing refresh_token')
   expectError(t, await refresh(app.publicApp, 'x'.repeat(64)), 400, 'invalid_grant', 'unknown refresh token')
 })
+
+t.test('the in-process store serves the same flow: exchange, rotate, grace repeat, reuse revokes', async (t) => {
+  const clock = testClock()
+  const app = await build(t, env, { store: 'memory', deps: { clock } })
+  t.equal(app.redis, null)
+  const user = await identity.signUp()
+  const first = (await exchange(app.publicApp, user.jwt)).json()
+  const second = await refresh(app.publicApp, first.refresh_token)
+  t.equal(second.statusCode, 200)
+  const repeat = await refresh(app.publicApp, first.refresh_token)
+  t.equal(repeat.json().refresh_token, second.json().refresh_token, 'same successor inside the grace window')
+  clock.advance(10_001)
+  expectError(t, await refresh(app.publicApp, first.refresh_token), 400, 'invalid_grant', 'replay after the grace window')
+  expectError(t, await refresh(app.publicApp, second.json().refresh_token), 400, 'invalid_grant', 'the session is revoked')
+})
