@@ -24,7 +24,7 @@ t.test('the admin API refuses every bad credential with 401 and audits it, never
     ['a prefix of the token', { authorization: `Bearer ${token.slice(0, 10)}` }, 'wrong_token'],
     ['the token plus one character', { authorization: `Bearer ${token}x` }, 'wrong_token'],
     ['a very long (10 kB) token', { authorization: `Bearer ${'A'.repeat(10_240)}` }, 'wrong_token'],
-    ['lowercase bearer', { authorization: `bearer ${token}` }, 'malformed_credentials'],
+    ['lowercase bearer with a wrong token', { authorization: 'bearer wrong-token-wrong-token-wrong-token' }, 'wrong_token'],
     ['two spaces after Bearer', { authorization: `Bearer  ${token}` }, 'malformed_credentials'],
     ['a trailing space', { authorization: `Bearer ${token} ` }, 'malformed_credentials'],
     ['Basic scheme', { authorization: `Basic ${Buffer.from(`admin:${token}`).toString('base64')}` }, 'malformed_credentials'],
@@ -75,6 +75,8 @@ t.test('a good token is accepted and the call is audited', async (t) => {
   t.equal(events.length, 1)
   t.match(events[0], { what: 'GET /admin/keys', outcome: 'success', status: 200, who: '127.0.0.1' })
   t.notOk(JSON.stringify(events).includes(token))
+  const lowercase = await admin('GET', '/admin/keys', { authorization: `bearer ${token}` })
+  t.equal(lowercase.statusCode, 200, 'the scheme name is case-insensitive (RFC 7235 §2.1)')
   const unknown = await admin('GET', '/admin/nope')
   t.equal(unknown.statusCode, 404, 'an unknown admin path with a good token is 404')
 })

@@ -54,7 +54,15 @@ export async function build(
     redis = new Redis(config.REDIS_URL!, { lazyConnect: true, enableOfflineQueue: false, maxRetriesPerRequest: 1 })
     await redis.connect()
   }
-  const service = await buildApp(config, { ...options.deps, ...(redis ? { redis } : {}) })
+  let service: TokenService
+  try {
+    service = await buildApp(config, { ...options.deps, ...(redis ? { redis } : {}) })
+  } catch (error) {
+    // Without this the open Redis connection keeps the test process alive until tap's timeout.
+    redis?.disconnect()
+    await cleanup()
+    throw error
+  }
   t.teardown(async () => {
     await service.close()
     await cleanup()
