@@ -1,7 +1,6 @@
 import type { MessageProviders } from '@pact-foundation/pact'
-import type { StartedIdentity } from '@todo-auth/testkit'
 import { decodeIssuedJwt } from '../support/decode-jwt.ts'
-import { exchangeAt } from '../support/provider-actions.ts'
+import { exchangeAt, signUpAt } from '../support/provider-actions.ts'
 import { MessageDescription, ProviderState } from '../support/provider-states.ts'
 import type { StateHandlers } from '../support/verify-provider.ts'
 
@@ -11,17 +10,17 @@ import type { StateHandlers } from '../support/verify-provider.ts'
  * API), the BetterAuth JWT is exchanged at token-service's POST /oauth/token.
  * Each state gets a fresh user.
  */
-export function tokenServiceStates(identity: StartedIdentity, tokenServiceUrl: string): { stateHandlers: StateHandlers; messageProviders: MessageProviders } {
+export function tokenServiceStates(identityUrl: string, tokenServiceUrl: string): { stateHandlers: StateHandlers; messageProviders: MessageProviders } {
   let issuedAccessToken: string | undefined
   return {
     stateHandlers: {
-      [ProviderState.userSignedInToBetterAuth]: async () => ({ subjectToken: (await identity.signUp()).jwt }),
+      [ProviderState.userSignedInToBetterAuth]: async () => ({ subjectToken: (await signUpAt(identityUrl)).jwt }),
       [ProviderState.userHasWebSession]: async () => {
-        const { accessToken, refreshToken } = await exchangeAt(tokenServiceUrl, (await identity.signUp()).jwt)
+        const { accessToken, refreshToken } = await exchangeAt(tokenServiceUrl, (await signUpAt(identityUrl)).jwt)
         return { accessToken, refreshToken }
       },
       [ProviderState.accessTokenIssuedForTodoApi]: async () => {
-        issuedAccessToken = (await exchangeAt(tokenServiceUrl, (await identity.signUp()).jwt)).accessToken
+        issuedAccessToken = (await exchangeAt(tokenServiceUrl, (await signUpAt(identityUrl)).jwt)).accessToken
       },
     },
     messageProviders: {

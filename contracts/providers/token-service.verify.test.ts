@@ -16,7 +16,7 @@ t.test("token-service honours the pacts of todo-api and web", async (t) => {
     provider: Participant.tokenService,
     consumers: [Participant.todoApi, Participant.web],
     providerBaseUrl: tokenService.url,
-    ...tokenServiceStates(identity, tokenService.url),
+    ...tokenServiceStates(identity.url, tokenService.url),
   })
   t.pass('every interaction of contracts/pacts/todo-api-token-service.json and web-token-service.json holds')
 })

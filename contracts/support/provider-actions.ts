@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto'
 import { GrantType, TokenTypeUri, type Todo, type TokenResponse } from '@todo-auth/contracts'
 
 /**
@@ -47,4 +48,26 @@ export async function createTodoAt(todoApiUrl: string, accessToken: string, todo
   const text = await response.text()
   if (response.status !== 201) throw new Error(`todo-api POST /todos answered ${response.status}: ${text}`)
   return JSON.parse(text) as Todo
+}
+
+/**
+ * Signs a new user up at identity (BetterAuth's POST /api/auth/sign-up/email)
+ * and returns a fresh BetterAuth JWT from GET /api/auth/token, over HTTP only,
+ * as the demo page does. `origin` must be one BetterAuth trusts.
+ */
+export async function signUpAt(identityUrl: string, origin = gatewayOrigin): Promise<{ userId: string; jwt: string }> {
+  const email = `contract-${randomBytes(6).toString('hex')}@example.test`
+  const signUp = await fetch(`${identityUrl}/api/auth/sign-up/email`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', origin },
+    body: JSON.stringify({ name: 'Contract User', email, password: randomBytes(18).toString('base64url') }),
+  })
+  const body = await signUp.text()
+  if (signUp.status !== 200) throw new Error(`identity sign-up answered ${signUp.status}: ${body}`)
+  const session = signUp.headers.getSetCookie().find((c) => /^(__Secure-)?better-auth\.session_token=/.test(c))
+  if (!session) throw new Error('identity sign-up set no session cookie')
+  const token = await fetch(`${identityUrl}/api/auth/token`, { headers: { cookie: session.split(';')[0]! } })
+  const tokenBody = await token.text()
+  if (token.status !== 200) throw new Error(`identity GET /api/auth/token answered ${token.status}: ${tokenBody}`)
+  return { userId: (JSON.parse(body) as { user: { id: string } }).user.id, jwt: (JSON.parse(tokenBody) as { token: string }).token }
 }

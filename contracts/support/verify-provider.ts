@@ -26,7 +26,7 @@ export class ContractBroken extends Error {
   readonly mismatches: readonly VerificationMismatch[]
   constructor(provider: string, mismatches: readonly VerificationMismatch[], raw: string) {
     const lines = mismatches.flatMap((m) => [`  ✗ ${m.interaction}`, ...m.details.map((d) => `      ${d}`)])
-    super(`${provider} does not honour its consumers' pacts:\n${lines.join('\n') || raw}`)
+    super(`${provider} does not honour its consumers' pacts:\n${lines.join('\n') || redactTokens(raw)}`)
     this.name = 'ContractBroken'
     this.mismatches = mismatches
   }
@@ -35,6 +35,18 @@ export class ContractBroken extends Error {
 interface VerifierJson {
   result?: boolean
   errors?: Array<{ interaction?: string; mismatch?: { type?: string; message?: string; mismatches?: Array<Record<string, unknown>> } }>
+}
+
+/**
+ * Mismatch reports quote the provider's actual answers, which hold access and
+ * refresh tokens (of throwaway test users, but tokens all the same): they are
+ * masked before anything is shown.
+ */
+export function redactTokens(text: string): string {
+  return text
+    .replace(/eyJ[A-Za-z0-9_-]*\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+/g, '[access token]')
+    .replace(/(refresh_token=)[A-Za-z0-9_-]{16,}/g, '$1[refresh token]')
+    .replace(/("refresh_token"\s*:\s*")[^"]+/g, '$1[refresh token]')
 }
 
 function describe(mismatch: Record<string, unknown>): string {
@@ -53,9 +65,10 @@ export function readMismatches(raw: string): VerificationMismatch[] {
   }
   return (parsed.errors ?? []).map((error) => ({
     interaction: error.interaction ?? 'unnamed interaction',
-    details: error.mismatch?.mismatches?.length
+    details: (error.mismatch?.mismatches?.length
       ? error.mismatch.mismatches.map(describe)
-      : [error.mismatch?.message ?? JSON.stringify(error.mismatch)],
+      : [error.mismatch?.message ?? JSON.stringify(error.mismatch)]
+    ).map(redactTokens),
   }))
 }
 
