@@ -55,16 +55,41 @@ interface Running {
 const running: Running[] = []
 let stopping = false
 
-/** One line per log line, prefixed with the component; pino JSON shortened to level, event and message. */
+/**
+ * One line per log line, prefixed with the component: pino JSON shortened to
+ * level, event and message; a request as one line when it completes.
+ */
 function relay(component: Component, stream: NodeJS.ReadableStream, onListening: (listener: string) => void) {
   const levels: Record<number, string> = { 10: 'trace', 20: 'debug', 30: 'info', 40: 'warn', 50: 'error', 60: 'fatal' }
+  const requests = new Map<string, string>()
   createInterface({ input: stream }).on('line', (line) => {
     let shown = line
     try {
-      const entry = JSON.parse(line) as { level?: number; msg?: string; event?: string; listener?: string; url?: string; err?: { message?: string } }
+      const entry = JSON.parse(line) as {
+        level?: number
+        msg?: string
+        event?: string
+        listener?: string
+        url?: string
+        reqId?: string
+        req?: { method?: string; url?: string }
+        res?: { statusCode?: number }
+        responseTime?: number
+        err?: { message?: string }
+      }
       if (entry.event === 'listening' && entry.listener) onListening(entry.listener)
-      const parts = [levels[entry.level ?? 30] ?? String(entry.level), entry.event, entry.msg, entry.url, entry.err?.message].filter(Boolean)
-      shown = parts.join(' ')
+      if (entry.msg === 'incoming request' && entry.reqId) {
+        requests.set(entry.reqId, `${entry.req?.method} ${entry.req?.url}`)
+        return
+      }
+      if (entry.msg === 'request completed' && entry.reqId) {
+        const request = requests.get(entry.reqId) ?? 'request'
+        requests.delete(entry.reqId)
+        shown = `${request} → ${entry.res?.statusCode} (${Math.round(entry.responseTime ?? 0)} ms)`
+      } else {
+        const parts = [levels[entry.level ?? 30] ?? String(entry.level), entry.event, entry.msg, entry.url, entry.err?.message].filter(Boolean)
+        shown = parts.join(' ')
+      }
     } catch {}
     say(`[${component.name}] ${shown}`)
   })

@@ -122,11 +122,14 @@ async function betterAuth(path, body) {
   return response.json()
 }
 
-async function currentUserEmail() {
-  const response = await fetch('/api/auth/get-session', { credentials: 'include' })
-  if (!response.ok) return ''
-  const body = await response.json()
-  return body?.user?.email ?? ''
+/** The email claim of our own access token, for display only (the page trusts nothing it decodes). */
+function tokenEmail() {
+  try {
+    const payload = token.accessToken.split('.')[1].replace(/-/g, '+').replace(/_/g, '/')
+    return JSON.parse(atob(payload)).email ?? ''
+  } catch {
+    return ''
+  }
 }
 
 // ---- views ---------------------------------------------------------------------
@@ -160,7 +163,7 @@ function signedOut(message) {
 }
 
 async function signedIn() {
-  email = email || (await currentUserEmail())
+  email = email || tokenEmail()
   $('signed-in-as').textContent = email
   $('auth-view').hidden = true
   $('app-view').hidden = false
@@ -229,7 +232,7 @@ function sessionItem(session) {
   if (session.current) {
     const tag = document.createElement('span')
     tag.className = 'tag'
-    tag.textContent = 'this tab'
+    tag.textContent = 'this browser'
     li.append(tag)
   }
   li.append(
@@ -307,15 +310,14 @@ $('sessions-reload').addEventListener('click', () => run(loadSessions))
 
 setInterval(showTokenInfo, 1000)
 
-// A reload keeps the user signed in through the refresh cookie; failing that, a
-// live BetterAuth session is exchanged again (e.g. after token-service restarted).
+// A reload keeps the user signed in through the refresh cookie, and only through
+// it: a session revoked elsewhere (sessions panel) stays signed out here.
 run(async () => {
-  if (await refresh()) return signedIn()
   try {
-    await exchange()
+    if (await refresh()) return signedIn()
   } catch (error) {
-    if (error instanceof ApiError && error.status === 401) return signedOut('Not signed in.')
+    signedOut('Not signed in.')
     throw error
   }
-  return signedIn()
+  signedOut('Not signed in.')
 })
