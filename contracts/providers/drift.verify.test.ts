@@ -1,34 +1,13 @@
 // Proof that the contracts bite: the real token-service, behind a proxy that
 // changes one field of its answers, must fail verification against the
 // committed pacts, and the failure must say which interaction and which field.
-// Each verification runs in a child process (drift/verify-token-service.child.ts)
-// whose stdout is dropped: pact's native report quotes the actual answers,
-// tokens included, and this test fails them on purpose on every run.
-import { fork } from 'node:child_process'
-import { once } from 'node:events'
-import { resolve } from 'node:path'
+// Provider states are still set up on the real services; only the answers the
+// verifier checks drift.
 import t from 'tap'
 import { Participant } from '../support/consumer-pact.ts'
 import { driftHeader, driftJson, startDriftingProxy, type Drift } from '../support/drifting-proxy.ts'
 import { startIdentityProvider, startTokenServiceProvider } from '../support/provider-stack.ts'
-import type { ChildResult } from './drift/verify-token-service.child.ts'
-
-const childEntry = resolve(import.meta.dirname, 'drift/verify-token-service.child.ts')
-
-async function verifyInChild(consumer: Participant, providerBaseUrl: string): Promise<ChildResult> {
-  const child = fork(childEntry, {
-    // No NODE_V8_COVERAGE: writing the coverage of everything pact loads costs seconds and measures nothing of ours.
-    env: { ...process.env, NODE_V8_COVERAGE: undefined, PACT_CONSUMER: consumer, PROVIDER_BASE_URL: providerBaseUrl, IDENTITY_URL: identity.url, TOKEN_SERVICE_URL: tokenService.url },
-    stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
-  })
-  let stderr = ''
-  child.stderr?.on('data', (chunk: Buffer) => (stderr = (stderr + chunk.toString('utf8')).slice(-4000)))
-  const exited = once(child, 'exit')
-  const received = once(child, 'message').then(([message]) => message as ChildResult)
-  const result = await Promise.race([received, exited.then(() => undefined)])
-  await exited
-  return result ?? { ok: false, message: `the verification process ended without a result:\n${stderr}` }
-}
+import { verifyInChild } from '../support/verify-in-child.ts'
 
 const identity = await startIdentityProvider(t)
 const tokenService = await startTokenServiceProvider(t, identity)
@@ -76,12 +55,17 @@ for (const drift of cases) {
   t.test(`verification fails when ${drift.name}`, async (t) => {
     const proxy = await startDriftingProxy(tokenService.url, drift.drift)
     t.teardown(() => proxy.close())
-    const outcome = await verifyInChild(drift.consumer, proxy.url)
-    if (outcome.ok || !outcome.mismatches) {
+    const outcome = await verifyInChild({
+      provider: Participant.tokenService,
+      consumers: [drift.consumer],
+      providerBaseUrl: proxy.url,
+      urls: { identityUrl: identity.url, tokenServiceUrl: tokenService.url },
+    })
+    if (outcome.ok || outcome.mismatches.length === 0) {
       t.fail(`verification should fail naming the mismatches, got: ${outcome.ok ? 'success' : outcome.message}`)
       return
     }
-    t.comment(outcome.message ?? '')
+    t.comment(outcome.message)
     const failed = outcome.mismatches.map((m) => m.interaction.replace(/^.* - /, '')).sort()
     t.same(failed, [...drift.failing].sort(), 'exactly the interactions that read the changed field fail')
     for (const pattern of drift.report) t.match(outcome.message, pattern, `the report names the field: ${pattern}`)

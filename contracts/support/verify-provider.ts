@@ -2,6 +2,12 @@ import { Verifier, type MessageProviders, type VerifierOptions } from '@pact-fou
 
 /** pact-js does not re-export this type from its root. */
 export type StateHandlers = NonNullable<VerifierOptions['stateHandlers']>
+
+/** A provider's state set-up and message producers, by the names the pacts use. */
+export interface ProviderStates {
+  stateHandlers: StateHandlers
+  messageProviders: MessageProviders
+}
 import { pactFilePath, type Participant } from './consumer-pact.ts'
 
 export interface ProviderVerification {

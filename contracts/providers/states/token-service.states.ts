@@ -1,8 +1,8 @@
-import type { MessageProviders } from '@pact-foundation/pact'
-import { decodeIssuedJwt } from '../support/decode-jwt.ts'
-import { exchangeAt, signUpAt } from '../support/provider-actions.ts'
-import { MessageDescription, ProviderState } from '../support/provider-states.ts'
-import type { StateHandlers } from '../support/verify-provider.ts'
+import { decodeIssuedJwt } from '../../support/decode-jwt.ts'
+import { exchangeAt, signUpAt } from '../../support/provider-actions.ts'
+import { MessageDescription, ProviderState } from '../../support/provider-states.ts'
+import type { ProviderStates } from '../../support/verify-provider.ts'
+import { required, type ProviderUrls } from './provider-urls.ts'
 
 /**
  * token-service's provider states and its access-token message, set up
@@ -10,17 +10,19 @@ import type { StateHandlers } from '../support/verify-provider.ts'
  * API), the BetterAuth JWT is exchanged at token-service's POST /oauth/token.
  * Each state gets a fresh user.
  */
-export function tokenServiceStates(identityUrl: string, tokenServiceUrl: string): { stateHandlers: StateHandlers; messageProviders: MessageProviders } {
+export function tokenServiceStates(urls: ProviderUrls): ProviderStates {
+  const tokenServiceUrl = required(urls, 'tokenServiceUrl')
+  const freshSubjectToken = async () => (await signUpAt(urls.identityUrl)).jwt
   let issuedAccessToken: string | undefined
   return {
     stateHandlers: {
-      [ProviderState.userSignedInToBetterAuth]: async () => ({ subjectToken: (await signUpAt(identityUrl)).jwt }),
+      [ProviderState.userSignedInToBetterAuth]: async () => ({ subjectToken: await freshSubjectToken() }),
       [ProviderState.userHasWebSession]: async () => {
-        const { accessToken, refreshToken } = await exchangeAt(tokenServiceUrl, (await signUpAt(identityUrl)).jwt)
+        const { accessToken, refreshToken } = await exchangeAt(tokenServiceUrl, await freshSubjectToken())
         return { accessToken, refreshToken }
       },
       [ProviderState.accessTokenIssuedForTodoApi]: async () => {
-        issuedAccessToken = (await exchangeAt(tokenServiceUrl, (await signUpAt(identityUrl)).jwt)).accessToken
+        issuedAccessToken = (await exchangeAt(tokenServiceUrl, await freshSubjectToken())).accessToken
       },
     },
     messageProviders: {
