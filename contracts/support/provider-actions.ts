@@ -15,8 +15,12 @@ export interface Exchanged {
 
 const gatewayOrigin = 'http://localhost:8080'
 
-/** RFC 8693 exchange at token-service's POST /oauth/token, as client `web` (cookie) or `cli` (body). */
-export async function exchangeAt(tokenServiceUrl: string, subjectToken: string, options: { clientId?: 'web' | 'cli'; scope?: string } = {}): Promise<Exchanged> {
+/** RFC 8693 exchange at token-service's POST /oauth/token, as client `web` (cookie) or `cli` (body); default audience and scope unless given. */
+export async function exchangeAt(
+  tokenServiceUrl: string,
+  subjectToken: string,
+  options: { clientId?: 'web' | 'cli'; scope?: string; audience?: string } = {},
+): Promise<Exchanged> {
   const clientId = options.clientId ?? 'web'
   const response = await fetch(`${tokenServiceUrl}/oauth/token`, {
     method: 'POST',
@@ -27,6 +31,7 @@ export async function exchangeAt(tokenServiceUrl: string, subjectToken: string, 
       subject_token_type: TokenTypeUri.jwt,
       client_id: clientId,
       ...(options.scope ? { scope: options.scope } : {}),
+      ...(options.audience ? { audience: options.audience } : {}),
     }),
   })
   const text = await response.text()
