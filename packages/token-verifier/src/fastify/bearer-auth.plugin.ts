@@ -108,6 +108,11 @@ const bearerAuth: FastifyPluginAsync<BearerAuthPluginOptions> = async (fastify, 
  * `invalid_request`, invalid token 401 `invalid_token`, missing scope 403 `insufficient_scope`
  * (with `scope=`), keys unavailable with nothing cached 503. Failures are thrown as
  * {@link BearerAuthError} (with `statusCode` and `headers`) for the app's error handler.
- * On success `request.auth` holds the {@link VerifiedAccessToken}.
+ * On success `request.auth` holds the {@link VerifiedAccessToken} (frozen: with the cache it is shared).
+ *
+ * The verifier's verified-token cache is on by default (10 000 tokens; see
+ * `createAccessTokenVerifier({ cache })`, `cache: false` turns it off): a token seen before is
+ * answered from memory while it is unexpired and its key is still in the key set, so the
+ * signature check (about 70 µs of CPU for ES256) is paid once per token, not per request.
  */
 export const bearerAuthPlugin = fp(bearerAuth, { fastify: '5.x', name: '@todo-auth/token-verifier/bearer-auth' })

@@ -33,6 +33,15 @@ export interface RemoteKeySet {
    * `ERR_JWKS_UNAVAILABLE` (nothing usable cached and the fetch failed: answer 503).
    */
   getKey(header: { alg?: string; kid?: string }): Promise<CryptoKey>
+  /**
+   * What {@link getKey} would resolve to right now, without fetching: the key while the set is
+   * fresh; `null` when the fresh set holds no key for this alg and kid; `undefined` when the set
+   * is not fresh (only getKey, which refetches, can tell). Synchronous, for a verified-token
+   * cache that must not serve a token whose key has left the set.
+   */
+  peekKey(header: { alg?: string; kid?: string }): CryptoKey | null | undefined
+  /** Counts changes of the imported keys (a key added, removed or replaced); a 304 or an identical document changes nothing. */
+  readonly version: number
   /** Fetches now, sharing a fetch already in flight (start-up warm-up, readiness). Rejects with `ERR_JWKS_UNAVAILABLE`. */
   refresh(): Promise<void>
   /** `loaded`: a key set is held and still within its serving window (fresh or stale-if-error). */
@@ -91,6 +100,7 @@ export function createRemoteKeySet(options: RemoteKeySetOptions): RemoteKeySet {
   let lastAttemptAt: number | null = null
   let lastMissRefetchAt: number | null = null
   let lastError: Error | null = null
+  let version = 0
 
   const isFresh = () => state !== null && now() < state.freshUntil
   const isUsable = () => state !== null && now() < state.freshUntil + staleIfErrorMs
@@ -192,6 +202,10 @@ export function createRemoteKeySet(options: RemoteKeySetOptions): RemoteKeySet {
       if (list) list.push(entry)
       else byKid.set(entry.kid, [entry])
     }
+    const previous = state?.entries ?? []
+    if (entries.length !== previous.length || entries.some((entry, i) => entry.key !== previous[i]!.key || entry.kid !== previous[i]!.kid)) {
+      version += 1
+    }
     state = { entries, byKid, etag: response.headers.get('etag'), fetchedAt: at, freshUntil: at + maxAge }
   }
 
@@ -236,10 +250,16 @@ export function createRemoteKeySet(options: RemoteKeySetOptions): RemoteKeySet {
 
   function lookup(alg: string, kid: string | undefined): CryptoKey | undefined {
     if (state === null) return undefined
-    const pool = kid === undefined ? state.entries : (state.byKid.get(kid) ?? [])
-    const matching = pool.filter((entry) => entry.alg === alg)
-    // Without a kid, only an unambiguous key is acceptable.
-    return matching.length === 1 ? matching[0]!.key : undefined
+    const pool = kid === undefined ? state.entries : state.byKid.get(kid)
+    if (pool === undefined) return undefined
+    // Without a kid, only an unambiguous key is acceptable. No allocation: this runs on every cache hit.
+    let found: CryptoKey | undefined
+    for (const entry of pool) {
+      if (entry.alg !== alg) continue
+      if (found !== undefined) return undefined
+      found = entry.key
+    }
+    return found
   }
 
   const unavailable = () => new TokenVerifierError(TokenVerifierErrorCode.jwksUnavailable, { cause: lastError ?? undefined })
@@ -278,6 +298,15 @@ export function createRemoteKeySet(options: RemoteKeySetOptions): RemoteKeySet {
     throw noMatchingKey()
   }
 
+  function peekKey(header: { alg?: string; kid?: string }): CryptoKey | null | undefined {
+    if (!isFresh()) return undefined
+    const alg: unknown = header?.alg
+    const kid: unknown = header?.kid
+    if (typeof alg !== 'string' || !allowed.has(alg)) return null
+    if (kid !== undefined && typeof kid !== 'string') return null
+    return lookup(alg, kid) ?? null
+  }
+
   async function refresh(): Promise<void> {
     try {
       await startFetch()
@@ -288,7 +317,11 @@ export function createRemoteKeySet(options: RemoteKeySetOptions): RemoteKeySet {
 
   return {
     getKey,
+    peekKey,
     refresh,
+    get version() {
+      return version
+    },
     get status() {
       return {
         loaded: isUsable(),

@@ -3,10 +3,26 @@ import { Compile } from 'typebox/compile'
 import { AccessTokenClaims } from '@todo-auth/contracts'
 import { TokenVerifierError, TokenVerifierErrorCode } from '../errors.ts'
 import type { RemoteKeySet } from '../jwks/remote-key-set.ts'
+import {
+  cacheVerifiedTokens,
+  defaultCacheMaxEntries,
+  type KeyedVerification,
+  type VerifiedTokenCacheOptions,
+  type VerifiedTokenCacheStats,
+} from './verified-token-cache.ts'
 
-/** Anything that resolves a JWS header to a verification key, e.g. a {@link RemoteKeySet}. */
+/**
+ * Anything that resolves a JWS header to a verification key, e.g. a {@link RemoteKeySet}.
+ * With the verified-token cache on, a cached token is served only while `getKey` (or
+ * `peekKey`, when present) still yields the very same CryptoKey object: a resolver should
+ * return one object per key (re-importing on every call turns every hit into a re-verification).
+ */
 export interface KeyResolver {
   getKey(header: { alg?: string; kid?: string }): Promise<CryptoKey>
+  /** Optional synchronous lookup without fetching (null: no such key; undefined: ask getKey). See {@link RemoteKeySet.peekKey}. */
+  peekKey?(header: { alg?: string; kid?: string }): CryptoKey | null | undefined
+  /** Optional change counter of the keys; see {@link RemoteKeySet.version}. */
+  readonly version?: number
 }
 
 /** Options of {@link createAccessTokenVerifier}. */
@@ -24,6 +40,12 @@ export interface AccessTokenVerifierOptions {
   maxTokenLength?: number
   /** Injectable clock (ms since the epoch), default Date.now. */
   now?: () => number
+  /**
+   * The verified-token cache: on by default (`{ maxEntries: 10_000 }`); `false` turns it off.
+   * A cached token is served only until its `exp` (with the same tolerance) and only while the
+   * key that verified it is still in the key set; see {@link cacheVerifiedTokens}.
+   */
+  cache?: VerifiedTokenCacheOptions | false
 }
 
 /** A verified RFC 9068 access token. */
@@ -51,6 +73,17 @@ export interface AccessTokenVerifier {
    * (all: the token is invalid) or `ERR_JWKS_UNAVAILABLE` (keys unavailable: 503, never accept).
    */
   verify(token: string): Promise<VerifiedAccessToken>
+  /** The cache's counters; null when the cache is off. */
+  readonly cache: VerifiedTokenCacheStats | null
+}
+
+/** Results are shared between requests by the cache: nobody may change one. */
+function deepFreeze<T>(value: T): T {
+  if (typeof value === 'object' && value !== null && !Object.isFrozen(value)) {
+    Object.freeze(value)
+    for (const member of Object.values(value)) deepFreeze(member)
+  }
+  return value
 }
 
 /** RFC 7515 §7.1: exactly three non-empty base64url segments; no padding, whitespace, `+` or `/` (R07). */
@@ -95,9 +128,14 @@ export function createAccessTokenVerifier(options: AccessTokenVerifierOptions): 
     throw new TokenVerifierError(code, { cause })
   }
 
-  // Kept separate from verify() so a bounded verified-token cache can wrap it later:
-  // entries keyed by token, never outliving `exp` nor the key named by `header`.
-  async function verifyUncached(token: string): Promise<VerifiedAccessToken> {
+  const mapError = (error: unknown): never => {
+    if (error instanceof TokenVerifierError) throw error
+    if (error instanceof joseErrors.JWTExpired) return fail(TokenVerifierErrorCode.tokenExpired, error)
+    return fail(TokenVerifierErrorCode.tokenInvalid, error)
+  }
+
+  /** Every check, and the key the signature was verified with (the cache serves a token only while that key stays). */
+  async function verifyFully(token: string): Promise<KeyedVerification> {
     if (typeof token !== 'string' || token.length > maxTokenLength || !compactJws.test(token)) {
       return fail(TokenVerifierErrorCode.tokenMalformed)
     }
@@ -113,8 +151,9 @@ export function createAccessTokenVerifier(options: AccessTokenVerifierOptions): 
 
     const nowMs = now()
     let payload: unknown
+    let usedKey: CryptoKey | undefined
     try {
-      const result = await jwtVerify(token, (protectedHeader) => keySet.getKey(protectedHeader), {
+      const result = await jwtVerify(token, async (protectedHeader) => (usedKey = await keySet.getKey(protectedHeader)), {
         algorithms,
         issuer: options.issuer,
         audience,
@@ -125,15 +164,13 @@ export function createAccessTokenVerifier(options: AccessTokenVerifierOptions): 
       })
       payload = result.payload
     } catch (error) {
-      if (error instanceof TokenVerifierError) throw error
-      if (error instanceof joseErrors.JWTExpired) return fail(TokenVerifierErrorCode.tokenExpired, error)
-      return fail(TokenVerifierErrorCode.tokenInvalid, error)
+      return mapError(error)
     }
     if (!claimsValidator.Check(payload)) return fail(TokenVerifierErrorCode.tokenInvalid, new Error('claims do not match AccessTokenClaims'))
     // jose checks iat only with maxTokenAge; a token from the future is refused (R11).
     if (payload.iat > Math.floor(nowMs / 1000) + tolerance) return fail(TokenVerifierErrorCode.tokenInvalid, new Error('iat in the future'))
 
-    return {
+    const result: VerifiedAccessToken = deepFreeze({
       sub: payload.sub,
       scope: payload.scope.split(' ').filter((s) => s.length > 0),
       roles: payload.roles,
@@ -145,8 +182,22 @@ export function createAccessTokenVerifier(options: AccessTokenVerifierOptions): 
       email: payload.email,
       claims: payload,
       header: { alg, kid, typ },
-    }
+    })
+    return { result, key: usedKey! }
   }
 
-  return { verify: verifyUncached }
+  const verifyUncached = async (token: string) => (await verifyFully(token)).result
+  if (options.cache === false) return { verify: verifyUncached, cache: null }
+
+  const cached = cacheVerifiedTokens(verifyFully, {
+    keySet,
+    now,
+    clockToleranceSec: tolerance,
+    maxEntries: options.cache?.maxEntries ?? defaultCacheMaxEntries,
+  })
+  return {
+    // Anything that cannot be a token never reaches the cache's maps.
+    verify: (token) => (typeof token === 'string' && token.length <= maxTokenLength ? cached.verify(token) : verifyUncached(token)),
+    cache: cached.stats,
+  }
 }

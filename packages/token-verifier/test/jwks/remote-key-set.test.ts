@@ -365,3 +365,47 @@ t.test('bad options are rejected when the key set is created', async (t) => {
   t.throws(() => createRemoteKeySet({ url: 'not a url', algorithms: ['ES256'] }))
 })
 
+
+t.test('peekKey answers from memory only: the key while fresh, null for an unknown key, undefined once stale', async (t) => {
+  const key = await generateSigningKey()
+  const { server, clock, keySet } = await setup(t, [key])
+  server.cacheControl = 'max-age=60'
+  t.equal(keySet.peekKey({ alg: 'ES256', kid: key.kid }), undefined, 'nothing fetched yet')
+  t.equal(server.requests, 0, 'and peekKey did not fetch')
+  const fetched = await keySet.getKey({ alg: 'ES256', kid: key.kid })
+  t.equal(keySet.peekKey({ alg: 'ES256', kid: key.kid }), fetched, 'the same object getKey returned')
+  t.equal(keySet.peekKey({ alg: 'ES256', kid: 'other' }), null)
+  t.equal(keySet.peekKey({ alg: 'ES384', kid: key.kid }), null)
+  t.equal(keySet.peekKey({ alg: 'none', kid: key.kid }), null)
+  t.equal(keySet.peekKey({ alg: 'ES256', kid: 7 } as unknown as { kid: string }), null)
+  clock.now = start + 60_000
+  t.equal(keySet.peekKey({ alg: 'ES256', kid: key.kid }), undefined, 'stale: only getKey can tell')
+  t.equal(server.requests, 1)
+})
+
+t.test('version changes when a key is added, removed or replaced, and not for an identical document or a 304', async (t) => {
+  const a = await generateSigningKey('ES256', 'a')
+  const b = await generateSigningKey('ES256', 'b')
+  const { server, keySet } = await setup(t, [a])
+  t.equal(keySet.version, 0)
+  await keySet.refresh()
+  t.equal(keySet.version, 1, 'first set')
+  await keySet.refresh()
+  t.equal(keySet.version, 1, 'identical document')
+  server.etag = '"e"'
+  await keySet.refresh()
+  await keySet.refresh()
+  t.equal(server.ifNoneMatch.at(-1), '"e"')
+  t.equal(keySet.version, 1, '304')
+  server.etag = undefined
+  server.body = { keys: [a.publicJwk, b.publicJwk] }
+  await keySet.refresh()
+  t.equal(keySet.version, 2, 'key added')
+  server.body = { keys: [b.publicJwk] }
+  await keySet.refresh()
+  t.equal(keySet.version, 3, 'key removed')
+  const impostor = await generateSigningKey('ES256', 'b')
+  server.body = { keys: [impostor.publicJwk] }
+  await keySet.refresh()
+  t.equal(keySet.version, 4, 'key replaced under the same kid')
+})

@@ -1,0 +1,46 @@
+import type { AccessTokenVerifier } from '../../src/jwt/verify-access-token.ts'
+import type { VerifiedTokenCacheOptions } from '../../src/jwt/verified-token-cache.ts'
+
+/** Every verifier test file runs its whole suite once per mode. */
+export const cacheModes: ReadonlyArray<{ name: string; cache: VerifiedTokenCacheOptions | false }> = [
+  { name: 'cache off', cache: false },
+  { name: 'cache on', cache: { maxEntries: 1000 } },
+]
+
+type Outcome = { ok: true; value: unknown } | { ok: false; error: unknown }
+
+const settle = (promise: Promise<unknown>): Promise<Outcome> =>
+  promise.then(
+    (value) => ({ ok: true, value }),
+    (error: unknown) => ({ ok: false, error }),
+  )
+const codeOf = (error: unknown) => (error as { code?: unknown } | null)?.code
+
+/**
+ * With the cache on, every verification runs twice in a row and both answers must agree:
+ * an accepted token must be accepted again from the cache (a hit, the very same result),
+ * a refused one refused again with the same code. A disagreement rejects with an error
+ * that fails the calling test. With the cache off the verifier is returned as is.
+ */
+export function verifyTwice(verifier: AccessTokenVerifier): AccessTokenVerifier {
+  const stats = verifier.cache
+  if (stats === null) return verifier
+  return {
+    cache: stats,
+    async verify(token) {
+      const first = await settle(verifier.verify(token))
+      const hitsBefore = stats.hits
+      const second = await settle(verifier.verify(token))
+      if (first.ok && second.ok) {
+        if (stats.hits !== hitsBefore + 1) throw new Error('cache check: an accepted token was not served from the cache the second time')
+        if (second.value !== first.value) throw new Error('cache check: the cache served another result')
+        return first.value as Awaited<ReturnType<AccessTokenVerifier['verify']>>
+      }
+      if (first.ok || second.ok) throw new Error(`cache check: first ${first.ok ? 'accepted' : 'refused'}, then ${second.ok ? 'accepted' : 'refused'}`)
+      if (codeOf(first.error) !== codeOf(second.error)) {
+        throw new Error(`cache check: refused with ${String(codeOf(first.error))}, then ${String(codeOf(second.error))}`)
+      }
+      throw first.error
+    },
+  }
+}
