@@ -23,7 +23,7 @@ const { pact } = consumerPact
 const exampleJwk = exampleBetterAuthKey.publicJwk
 
 /** BetterAuth's JWT as token-service needs it (SPEC §2; DEFAULTS: EdDSA, our iss and aud). */
-export const subjectTokenMessage = {
+const subjectTokenMessage = {
   header: { alg: 'EdDSA', kid: like(exampleJwk.kid) },
   claims: {
     sub: like(exampleSubjectTokenClaims.sub),

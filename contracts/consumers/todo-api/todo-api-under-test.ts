@@ -8,6 +8,8 @@ import type { KeyResolver, RemoteKeySet } from '@todo-auth/token-verifier'
 // token-service. Test code only; no service imports another's source.
 import { buildApp } from '../../../services/todo-api/src/app.ts'
 import { loadConfig, type TodoApiConfig } from '../../../services/todo-api/src/config.ts'
+
+export { loadConfig }
 import { openDatabase } from '../../../services/todo-api/src/db/database.ts'
 import { migrateToLatest } from '../../../services/todo-api/src/db/migrate.ts'
 
