@@ -138,9 +138,10 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) process.on(signal, () => vo
 
 const origin = publicOrigin(settings)
 try {
-  // The three services are independent at start-up; the gateway needs them (nginx resolves upstreams at start).
-  await Promise.all(components.filter((c) => c.name !== 'gateway').map(start))
-  await start(components.find((c) => c.name === 'gateway')!)
+  // One after the other, as compose orders them: token-service reads identity's JWKS and todo-api
+  // token-service's (a cold verifier that finds no keys answers 503 until its cooldown passes);
+  // the gateway comes last.
+  for (const component of components) await start(component)
 } catch (error) {
   complain(`start: ${(error as Error).message}`)
   await stopAll(1)

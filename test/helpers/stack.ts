@@ -41,12 +41,14 @@ export async function startStack(env: Record<string, string> = {}, dataDir?: str
   const exited = new Promise<number | string | null>((done) => child.once('exit', (code, signal) => done(code ?? signal)))
   const origin = await new Promise<string>((done, fail) => {
     const timer = setTimeout(() => fail(new Error(`the stack did not start in time:\n${lines.slice(-40).join('\n')}`)), 90_000)
+    let printed: string | undefined
     const onLine = (line: string) => {
       lines.push(line)
-      const m = /todo-auth is running: open (\S+)/.exec(line)
-      if (m) {
+      printed ??= /todo-auth is running: open (\S+)/.exec(line)?.[1]
+      // The banner's last line: everything it says has been read.
+      if (printed && line.includes('Ctrl-C stops everything')) {
         clearTimeout(timer)
-        done(m[1]!)
+        done(printed)
       }
     }
     createInterface({ input: child.stdout! }).on('line', onLine)
