@@ -1,4 +1,5 @@
 import { Verifier, type MessageProviders, type VerifierOptions } from '@pact-foundation/pact'
+import { pactFilePath, type Participant } from './consumer-pact.ts'
 
 /** pact-js does not re-export this type from its root. */
 export type StateHandlers = NonNullable<VerifierOptions['stateHandlers']>
@@ -8,7 +9,6 @@ export interface ProviderStates {
   stateHandlers: StateHandlers
   messageProviders: MessageProviders
 }
-import { pactFilePath, type Participant } from './consumer-pact.ts'
 
 export interface ProviderVerification {
   provider: Participant
