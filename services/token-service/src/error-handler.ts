@@ -1,4 +1,5 @@
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify'
+import { BearerAuthError } from '@todo-auth/token-verifier'
 import { ApiError, OAuthError, StoreUnavailableError } from './errors.ts'
 
 /**
@@ -20,6 +21,12 @@ export function errorHandler(error: FastifyError | Error, request: FastifyReques
     request.log.error({ err: error.cause }, 'state store unavailable')
     reply.code(503).header('retry-after', '5').header('cache-control', 'no-store')
     reply.send(isOAuthPath(request) ? { error: 'temporarily_unavailable', error_description: 'try again shortly' } : { code: 'STORE_UNAVAILABLE', message: 'try again shortly' })
+    return
+  }
+  if (error instanceof BearerAuthError) {
+    // RFC 6750 §3: the challenge carries the error; the body its stable code.
+    reply.code(error.statusCode).headers(error.headers).header('cache-control', 'no-store')
+    reply.send({ code: error.code, message: error.message })
     return
   }
   if (error instanceof ApiError) {

@@ -1,10 +1,9 @@
-import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
+import type { FastifyInstance, FastifyRequest } from 'fastify'
 import Type from 'typebox'
 import { SessionList, type SessionView } from '@todo-auth/contracts'
-import { bearerAuthPlugin, BearerAuthError, createAccessTokenVerifier } from '@todo-auth/token-verifier'
+import { bearerAuthPlugin, createAccessTokenVerifier } from '@todo-auth/token-verifier'
 import type { Clock } from '../clock.ts'
 import type { Config } from '../config.ts'
-import { errorHandler } from '../error-handler.ts'
 import { ApiError } from '../errors.ts'
 import type { KeyManager } from '../keys/key-manager.ts'
 import type { SessionService } from '../sessions/session.service.ts'
@@ -23,16 +22,6 @@ function view(session: Session, currentSid: string): SessionView {
     user_agent: session.userAgent,
     current: session.sid === currentSid,
   }
-}
-
-/** RFC 6750 failures carry their own status, challenge and code; everything else goes to the service's handler. */
-function sessionsErrorHandler(error: FastifyError | Error, request: FastifyRequest, reply: FastifyReply): void {
-  if (error instanceof BearerAuthError) {
-    reply.code(error.statusCode).headers(error.headers).header('cache-control', 'no-store')
-    reply.send({ code: error.code, message: error.message })
-    return
-  }
-  errorHandler(error, request, reply)
 }
 
 /**
@@ -56,7 +45,6 @@ export async function sessionsRoutes(
     now: () => opts.clock.now(),
   })
   await app.register(bearerAuthPlugin, { verifier, realm: 'token-service' })
-  app.setErrorHandler(sessionsErrorHandler)
   app.addHook('onRequest', async (_request, reply) => {
     reply.header('cache-control', 'no-store')
   })
