@@ -4,10 +4,10 @@
 // Provider states are still set up on the real services; only the answers the
 // verifier checks drift.
 import t from 'tap'
-import { Participant } from '../support/consumer-pact.ts'
+import { Participant } from '../support/participants.ts'
 import { driftHeader, driftJson, startDriftingProxy, type Drift } from '../support/drifting-proxy.ts'
 import { startIdentityProvider, startTokenServiceProvider } from '../support/provider-stack.ts'
-import { verifyInChild } from '../support/verify-in-child.ts'
+import { verifyAllInChild } from '../support/verify-in-child.ts'
 
 const identity = await startIdentityProvider(t)
 const tokenService = await startTokenServiceProvider(t, identity)
@@ -51,16 +51,21 @@ const cases: DriftCase[] = [
   },
 ]
 
-for (const drift of cases) {
+// One proxy per drift, all verified in one child process (loading pact once).
+const proxies = await Promise.all(cases.map((drift) => startDriftingProxy(tokenService.url, drift.drift)))
+t.teardown(() => Promise.all(proxies.map((proxy) => proxy.close())))
+const outcomes = await verifyAllInChild(
+  cases.map((drift, i) => ({
+    provider: Participant.tokenService,
+    consumers: [drift.consumer],
+    providerBaseUrl: proxies[i]!.url,
+    urls: { identityUrl: identity.url, tokenServiceUrl: tokenService.url },
+  })),
+)
+
+cases.forEach((drift, i) => {
   t.test(`verification fails when ${drift.name}`, async (t) => {
-    const proxy = await startDriftingProxy(tokenService.url, drift.drift)
-    t.teardown(() => proxy.close())
-    const outcome = await verifyInChild({
-      provider: Participant.tokenService,
-      consumers: [drift.consumer],
-      providerBaseUrl: proxy.url,
-      urls: { identityUrl: identity.url, tokenServiceUrl: tokenService.url },
-    })
+    const outcome = outcomes[i]!
     if (outcome.ok || outcome.mismatches.length === 0) {
       t.fail(`verification should fail naming the mismatches, got: ${outcome.ok ? 'success' : outcome.message}`)
       return
@@ -70,4 +75,4 @@ for (const drift of cases) {
     t.same(failed, [...drift.failing].sort(), 'exactly the interactions that read the changed field fail')
     for (const pattern of drift.report) t.match(outcome.message, pattern, `the report names the field: ${pattern}`)
   })
-}
+})

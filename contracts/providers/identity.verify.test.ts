@@ -4,7 +4,7 @@
 // providers/states/identity.states.ts). The real identity process on its own
 // PostgreSQL schema.
 import t from 'tap'
-import { Participant } from '../support/consumer-pact.ts'
+import { Participant } from '../support/participants.ts'
 import { startIdentityProvider } from '../support/provider-stack.ts'
 import { assertHonoured, verifyInChild } from '../support/verify-in-child.ts'
 

@@ -4,7 +4,7 @@
 // identity (BetterAuth). States (providers/states/todo-api.states.ts): sign
 // up at identity, exchange at token-service, create todos through POST /todos.
 import t from 'tap'
-import { Participant } from '../support/consumer-pact.ts'
+import { Participant } from '../support/participants.ts'
 import { startIdentityProvider, startTodoApiProvider, startTokenServiceProvider } from '../support/provider-stack.ts'
 import { assertHonoured, verifyInChild } from '../support/verify-in-child.ts'
 

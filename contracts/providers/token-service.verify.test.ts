@@ -5,7 +5,7 @@
 // identity (BetterAuth on its own PostgreSQL schema) behind it. States:
 // providers/states/token-service.states.ts.
 import t from 'tap'
-import { Participant } from '../support/consumer-pact.ts'
+import { Participant } from '../support/participants.ts'
 import { startIdentityProvider, startTokenServiceProvider } from '../support/provider-stack.ts'
 import { assertHonoured, verifyInChild } from '../support/verify-in-child.ts'
 

@@ -3,7 +3,7 @@ import { once } from 'node:events'
 import { resolve } from 'node:path'
 import type { Test } from 'tap'
 import type { ProviderUrls } from '../providers/states/provider-urls.ts'
-import type { Participant } from './consumer-pact.ts'
+import type { Participant } from './participants.ts'
 import type { VerificationMismatch } from './verify-provider.ts'
 
 export interface VerificationOutcome {
@@ -25,16 +25,17 @@ export interface VerificationRequest {
 const childEntry = resolve(import.meta.dirname, '../providers/run/verify.child.ts')
 
 /**
- * Verifies a provider against the committed pacts in a child process
- * (providers/run/verify.child.ts). The child's stdout, pact's own report,
- * quotes actual tokens and is dropped; set PACT_REPORT=1 to see it while
- * debugging a failure (it then shows the test users' tokens).
+ * Verifies providers against the committed pacts in one child process
+ * (providers/run/verify.child.ts), one request after the other, and returns
+ * an outcome per request. The child's stdout, pact's own report, quotes actual
+ * tokens and is dropped; set PACT_REPORT=1 to see it while debugging a failure
+ * (it then shows the test users' tokens).
  */
-export async function verifyInChild(request: VerificationRequest): Promise<VerificationOutcome> {
+export async function verifyAllInChild(requests: readonly VerificationRequest[]): Promise<VerificationOutcome[]> {
   const child = fork(childEntry, {
     env: {
       ...process.env,
-      PACT_VERIFICATION: JSON.stringify(request),
+      PACT_VERIFICATIONS: JSON.stringify(requests),
       // Writing the coverage of everything pact loads costs seconds and measures nothing of ours.
       NODE_V8_COVERAGE: undefined,
     },
@@ -45,10 +46,16 @@ export async function verifyInChild(request: VerificationRequest): Promise<Verif
     stderr = (stderr + chunk.toString('utf8')).slice(-4000)
   })
   const exited = once(child, 'exit')
-  const received = once(child, 'message').then(([message]) => message as VerificationOutcome)
-  const outcome = await Promise.race([received, exited.then(() => undefined)])
+  const received = once(child, 'message').then(([message]) => message as VerificationOutcome[])
+  const outcomes = await Promise.race([received, exited.then(() => undefined)])
   await exited
-  return outcome ?? { ok: false, message: `the verification process ended without a result:\n${stderr}`, mismatches: [] }
+  return outcomes ?? requests.map(() => ({ ok: false, message: `the verification process ended without a result:\n${stderr}`, mismatches: [] }))
+}
+
+/** {@link verifyAllInChild} for one request. */
+export async function verifyInChild(request: VerificationRequest): Promise<VerificationOutcome> {
+  const [outcome] = await verifyAllInChild([request])
+  return outcome!
 }
 
 /** Passes when every interaction held; otherwise fails with the readable report. */

@@ -1,5 +1,5 @@
 import { Verifier, type MessageProviders, type VerifierOptions } from '@pact-foundation/pact'
-import { pactFilePath, type Participant } from './consumer-pact.ts'
+import { pactFilePath, type Participant } from './participants.ts'
 
 /** pact-js does not re-export this type from its root. */
 export type StateHandlers = NonNullable<VerifierOptions['stateHandlers']>

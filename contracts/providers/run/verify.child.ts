@@ -1,11 +1,11 @@
-// One provider verification in a process of its own, started by
+// Provider verifications in a process of their own, started by
 // support/verify-in-child.ts. Pact's native verifier prints its report
 // straight to the process's stdout and quotes the provider's actual answers,
 // access and refresh tokens included; the parent drops that stdout (unless
 // PACT_REPORT=1) and gets only the redacted result, over IPC.
-import { Participant } from '../../support/consumer-pact.ts'
+import { Participant } from '../../support/participants.ts'
 import { ContractBroken, verifyProvider, type ProviderStates } from '../../support/verify-provider.ts'
-import type { VerificationOutcome } from '../../support/verify-in-child.ts'
+import type { VerificationOutcome, VerificationRequest } from '../../support/verify-in-child.ts'
 import { identityStates } from '../states/identity.states.ts'
 import type { ProviderUrls } from '../states/provider-urls.ts'
 import { todoApiStates } from '../states/todo-api.states.ts'
@@ -17,13 +17,7 @@ const statesOf: Partial<Record<Participant, (urls: ProviderUrls) => ProviderStat
   [Participant.todoApi]: todoApiStates,
 }
 
-async function run(): Promise<VerificationOutcome> {
-  const request = JSON.parse(process.env.PACT_VERIFICATION ?? '{}') as {
-    provider: Participant
-    consumers: Participant[]
-    providerBaseUrl: string
-    urls: ProviderUrls
-  }
+async function verify(request: VerificationRequest): Promise<VerificationOutcome> {
   const states = statesOf[request.provider]
   if (!states) return { ok: false, message: `no provider states for ${request.provider}`, mismatches: [] }
   try {
@@ -35,5 +29,8 @@ async function run(): Promise<VerificationOutcome> {
   }
 }
 
-const outcome = await run()
-process.send?.(outcome, () => process.exit(0))
+// One after the other: each verification starts its own proxy and states.
+const requests = JSON.parse(process.env.PACT_VERIFICATIONS ?? '[]') as VerificationRequest[]
+const outcomes: VerificationOutcome[] = []
+for (const request of requests) outcomes.push(await verify(request))
+process.send?.(outcomes, () => process.exit(0))
