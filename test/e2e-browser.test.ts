@@ -2,9 +2,12 @@
 // playwright-core) through the gateway of a stack started by scripts/start.ts:
 // sign-up, exchange, todos, a reload kept alive by the refresh cookie, the
 // silent refresh before expiry, two tabs refreshing at the same moment, the
-// sessions panel (one session and all) and sign-out. Saves docs/screenshot.png.
+// sessions panel (one session and all) and sign-out. Saves a screenshot: to
+// docs/screenshot.png with UPDATE_SCREENSHOT=1 (the README's picture), else
+// under the OS temp dir so a test run leaves the work tree clean.
 import { existsSync, mkdirSync } from 'node:fs'
-import { resolve } from 'node:path'
+import { tmpdir } from 'node:os'
+import { join, resolve } from 'node:path'
 import { chromium, type Browser, type BrowserContext, type Page, type Route } from 'playwright-core'
 import t, { type Test } from 'tap'
 import { repoRoot } from './helpers/gateways.ts'
@@ -144,7 +147,8 @@ async function journey(t: Test) {
     await page.locator('[data-testid="session-item"][data-current="false"]').waitFor()
     t.equal(await page.getByTestId('session-item').count(), 2)
     mkdirSync(resolve(repoRoot, 'docs'), { recursive: true })
-    await page.screenshot({ path: resolve(repoRoot, 'docs/screenshot.png'), fullPage: true })
+    const shot = process.env.UPDATE_SCREENSHOT === '1' ? resolve(repoRoot, 'docs/screenshot.png') : join(tmpdir(), `todo-auth-e2e-${process.pid}.png`)
+    await page.screenshot({ path: shot, fullPage: true })
 
     await page.locator('[data-testid="session-item"][data-current="false"]').getByTestId('session-revoke').click()
     await page.locator('[data-testid="session-item"][data-current="false"]').waitFor({ state: 'detached' })
