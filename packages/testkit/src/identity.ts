@@ -17,7 +17,7 @@ export interface StartIdentityOptions {
    * defaults: PORT=0, HOST=127.0.0.1, a random BETTER_AUTH_SECRET, DATABASE_URL,
    * JWT_ISSUER/JWT_AUDIENCE/JWT_ALG as in DEFAULTS, RATE_LIMIT_ENABLED=false).
    */
-  env?: Record<string, string>
+  env?: Record<string, string | undefined>
 }
 
 export interface SignUpOptions {
