@@ -44,61 +44,81 @@ const bearerAuth: FastifyPluginAsync<BearerAuthPluginOptions> = async (fastify, 
     return error
   }
 
-  /** RFC 6750 §2.1: exactly one `Authorization: Bearer <b64token>`, never a token in the URL (§2.3, R19). */
-  function credentials(request: FastifyRequest, reply: FastifyReply): string {
+  /**
+   * RFC 6750 §2.1: exactly one `Authorization: Bearer <token>`, never a token in the URL (§2.3, R19).
+   * Returns the token as sent (its b64token syntax is checked by the caller), or the refusal.
+   */
+  function credentials(request: FastifyRequest, reply: FastifyReply): string | BearerAuthError {
     let headerCount = 0
     const raw = request.raw.rawHeaders
     for (let i = 0; i < raw.length; i += 2) {
-      if (raw[i]!.toLowerCase() === 'authorization') headerCount += 1
+      const name = raw[i]!
+      if (name.length === 13 && name.toLowerCase() === 'authorization') headerCount += 1
     }
     const query = request.query
     if (typeof query === 'object' && query !== null && Object.hasOwn(query, 'access_token')) {
-      throw refuse(reply, BearerAuthErrorCode.invalidRequest)
+      return refuse(reply, BearerAuthErrorCode.invalidRequest)
     }
-    if (headerCount > 1) throw refuse(reply, BearerAuthErrorCode.invalidRequest)
+    if (headerCount > 1) return refuse(reply, BearerAuthErrorCode.invalidRequest)
     const header = request.headers.authorization
-    if (header === undefined || header === '') throw refuse(reply, BearerAuthErrorCode.tokenMissing)
+    if (header === undefined || header === '') return refuse(reply, BearerAuthErrorCode.tokenMissing)
     const space = header.indexOf(' ')
     const scheme = space === -1 ? header : header.slice(0, space)
     // Another scheme (Basic, …) is no bearer credential at all: a bare challenge (RFC 6750 §3.1).
-    if (scheme.toLowerCase() !== 'bearer') throw refuse(reply, BearerAuthErrorCode.tokenMissing)
-    const token = space === -1 ? '' : header.slice(space + 1).replace(/^ +/, '')
-    if (!b64token.test(token)) throw refuse(reply, BearerAuthErrorCode.invalidRequest)
-    return token
+    if (scheme.length !== 6 || scheme.toLowerCase() !== 'bearer') return refuse(reply, BearerAuthErrorCode.tokenMissing)
+    let start = space + 1
+    while (header.charCodeAt(start) === 0x20) start += 1
+    return space === -1 ? '' : header.slice(start)
+  }
+
+  /** Scope check (403) on a verified token; undefined when the request may proceed. */
+  function authorize(request: FastifyRequest, reply: FastifyReply, verified: VerifiedAccessToken, required: readonly string[]): BearerAuthError | undefined {
+    for (const scope of required) {
+      if (!verified.scope.includes(scope)) {
+        request.log.info({ event: 'auth_forbidden', sub: verified.sub, jti: verified.jti, required }, 'access token lacks scope')
+        return refuse(reply, BearerAuthErrorCode.insufficientScope, { scopes: required })
+      }
+    }
+    request.auth = verified
+    return undefined
+  }
+
+  function refused(request: FastifyRequest, reply: FastifyReply, token: string, error: unknown): BearerAuthError {
+    const code = error instanceof TokenVerifierError ? error.code : 'unexpected'
+    const reason = error instanceof Error && error.cause instanceof Error ? error.cause.message : undefined
+    if (code === TokenVerifierErrorCode.jwksUnavailable) {
+      request.log.warn({ event: 'auth_unavailable', code, reason }, 'access token keys unavailable')
+      return refuse(reply, BearerAuthErrorCode.unavailable, { cause: error })
+    }
+    if (code === 'unexpected') request.log.error({ event: 'auth_failed', err: error }, 'unexpected error verifying an access token')
+    else request.log.info({ event: 'auth_failed', code, reason, token: fingerprint(token) }, 'access token refused')
+    return refuse(reply, BearerAuthErrorCode.invalidToken, { cause: error })
   }
 
   fastify.decorateRequest('auth', null)
 
-  fastify.addHook('onRequest', async (request, reply) => {
+  // A callback hook, not an async one: a token the cache can serve is authenticated synchronously,
+  // with no promise on the way (this hook runs on every request of every protected route).
+  fastify.addHook('onRequest', (request, reply, done) => {
     const required = request.routeOptions.config.scopes
-    if (required === undefined) return
-    let token: string
-    try {
-      token = credentials(request, reply)
-    } catch (error) {
-      request.log.info({ event: 'auth_failed', code: (error as BearerAuthError).code }, 'bearer credentials refused')
-      throw error
+    if (required === undefined) return done()
+    const token = credentials(request, reply)
+    if (typeof token !== 'string') {
+      request.log.info({ event: 'auth_failed', code: token.code }, 'bearer credentials refused')
+      return done(token)
     }
-    let verified: VerifiedAccessToken
-    try {
-      verified = await verifier.verify(token)
-    } catch (error) {
-      const code = error instanceof TokenVerifierError ? error.code : 'unexpected'
-      const reason = error instanceof Error && error.cause instanceof Error ? error.cause.message : undefined
-      if (code === TokenVerifierErrorCode.jwksUnavailable) {
-        request.log.warn({ event: 'auth_unavailable', code, reason }, 'access token keys unavailable')
-        throw refuse(reply, BearerAuthErrorCode.unavailable, { cause: error })
-      }
-      if (code === 'unexpected') request.log.error({ event: 'auth_failed', err: error }, 'unexpected error verifying an access token')
-      else request.log.info({ event: 'auth_failed', code, reason, token: fingerprint(token) }, 'access token refused')
-      throw refuse(reply, BearerAuthErrorCode.invalidToken, { cause: error })
+    // Every token the cache holds passed the compact-JWS check, a subset of b64token: a hit needs no syntax check.
+    const hit = verifier.cached?.(token)
+    if (hit !== undefined) return done(authorize(request, reply, hit, required))
+    if (!b64token.test(token)) {
+      const error = refuse(reply, BearerAuthErrorCode.invalidRequest)
+      request.log.info({ event: 'auth_failed', code: error.code }, 'bearer credentials refused')
+      return done(error)
     }
-    const missing = required.filter((scope) => !verified.scope.includes(scope))
-    if (missing.length > 0) {
-      request.log.info({ event: 'auth_forbidden', sub: verified.sub, jti: verified.jti, required }, 'access token lacks scope')
-      throw refuse(reply, BearerAuthErrorCode.insufficientScope, { scopes: required })
-    }
-    request.auth = verified
+    verifier.verify(token).then(
+      (verified) => done(authorize(request, reply, verified, required)),
+      (error: unknown) => done(refused(request, reply, token, error)),
+    )
   })
 }
 

@@ -5,7 +5,7 @@ import type { KeyResolver, VerifiedAccessToken } from './verify-access-token.ts'
 export interface VerifiedTokenCacheOptions {
   /**
    * Most tokens held; the least recently used one is evicted first. Default 10 000
-   * (about 2.5 kB per entry: the token string and its decoded claims).
+   * (about 2 kB per entry for a 600-character token: the token string and its decoded claims).
    */
   maxEntries?: number
 }
@@ -29,18 +29,32 @@ export interface KeyedVerification {
 }
 
 interface Entry {
+  token: string
   result: VerifiedAccessToken
   key: CryptoKey
   exp: number
+  /** The insertion counter when this entry was last (re)inserted. */
+  tick: number
 }
 
 export const defaultCacheMaxEntries = 10_000
+/** 22 base64url characters: 132 bits of the signature. */
+const indexLength = 22
+const indexOf = (token: string) => (token.length > indexLength ? token.slice(-indexLength) : token)
 
 /**
- * Puts a bounded cache in front of `verifyFully`: an LRU map keyed by the exact
- * token string (only tokens that passed every check enter it), plus single-flight
+ * Puts a bounded cache in front of `verifyFully`: a map of tokens that passed every
+ * check, served only on an exact match of the whole token string, plus single-flight
  * misses (concurrent calls with the same token share one verification, whatever
  * its outcome; failures are never cached).
+ *
+ * The map is indexed by the token's last {@link indexLength} characters (signature
+ * bytes: unique per token) rather than the whole string: V8 hashes every character of
+ * a key, and hashing a 700-character token on each request costs more than the rest
+ * of the hit. The entry keeps the whole token and a hit requires it to be equal.
+ * Eviction is least-recently-used, approximated: a hit re-inserts its entry only once
+ * it has drifted into the older half of the map (re-inserting the same key on every
+ * hit is O(size) in V8's ordered hash map).
  *
  * An entry is served only while the uncached path would accept the token too:
  * - `exp` is checked on every hit with the same tolerance as verification (no more);
@@ -54,14 +68,20 @@ export const defaultCacheMaxEntries = 10_000
 export function cacheVerifiedTokens(
   verifyFully: (token: string) => Promise<KeyedVerification>,
   options: { keySet: KeyResolver; now: () => number; clockToleranceSec: number; maxEntries: number },
-): { verify(token: string): Promise<VerifiedAccessToken>; readonly stats: VerifiedTokenCacheStats } {
+): {
+  verify(token: string): Promise<VerifiedAccessToken>
+  cached(token: string): VerifiedAccessToken | undefined
+  readonly stats: VerifiedTokenCacheStats
+} {
   const { keySet, now, clockToleranceSec: tolerance, maxEntries } = options
   if (!Number.isSafeInteger(maxEntries) || maxEntries < 1) throw new TypeError('cache.maxEntries must be a positive integer (cache: false turns the cache off)')
   const peekKey = typeof keySet.peekKey === 'function' ? keySet.peekKey.bind(keySet) : undefined
   const tracksVersion = typeof keySet.version === 'number'
 
-  // Map iteration order is insertion order: re-inserting on a hit keeps the least recently used first.
+  // Map iteration order is insertion order: the first entry is the least recently (re)inserted.
   const entries = new Map<string, Entry>()
+  const promoteAfter = Math.max(1, maxEntries >> 1)
+  let ticks = 0
   const inFlight = new Map<string, Promise<VerifiedAccessToken>>()
   let seenVersion = keySet.version
   let hits = 0
@@ -71,17 +91,37 @@ export function cacheVerifiedTokens(
   /** jose refuses `exp <= now - tolerance` (whole seconds); the cache uses the very same rule. */
   const unexpired = (exp: number) => exp > Math.floor(now() / 1000) - tolerance
 
-  function drop(token: string, entry: Entry) {
-    if (entries.get(token) === entry) {
-      entries.delete(token)
+  function drop(entry: Entry) {
+    const index = indexOf(entry.token)
+    if (entries.get(index) === entry) {
+      entries.delete(index)
       evictions += 1
     }
   }
 
+  function insert(index: string, entry: Entry) {
+    entries.delete(index)
+    ticks += 1
+    entry.tick = ticks
+    entries.set(index, entry)
+  }
+
+  /** The entry for exactly this token, if any. */
+  function find(token: string): Entry | undefined {
+    const entry = entries.get(indexOf(token))
+    return entry !== undefined && entry.token === token ? entry : undefined
+  }
+
+  function served(entry: Entry): VerifiedAccessToken {
+    if (ticks - entry.tick >= promoteAfter) insert(indexOf(entry.token), entry)
+    hits += 1
+    return entry.result
+  }
+
   function store(token: string, { result, key }: KeyedVerification) {
     if (!unexpired(result.exp)) return
-    entries.delete(token)
-    entries.set(token, { result, key, exp: result.exp })
+    // Another token with the same last characters (not a genuine case) simply takes the slot.
+    insert(indexOf(token), { token, result, key, exp: result.exp, tick: 0 })
     if (entries.size > maxEntries) {
       const oldest = entries.keys().next().value as string
       entries.delete(oldest)
@@ -98,10 +138,10 @@ export function cacheVerifiedTokens(
       seenVersion = keySet.version
       return
     }
-    for (const [token, entry] of entries) {
+    for (const entry of entries.values()) {
       const current = peekKey(entry.result.header)
       if (current === undefined) return
-      if (current !== entry.key) drop(token, entry)
+      if (current !== entry.key) drop(entry)
     }
     seenVersion = keySet.version
   }
@@ -131,34 +171,40 @@ export function cacheVerifiedTokens(
     } catch {
       key = undefined
     }
-    if (key === entry.key && entries.get(token) === entry && unexpired(entry.exp)) {
-      entries.delete(token)
-      entries.set(token, entry)
-      hits += 1
-      return entry.result
-    }
-    drop(token, entry)
+    if (key === entry.key && find(token) === entry && unexpired(entry.exp)) return served(entry)
+    drop(entry)
     // The full path gives the exact answer (expired, no matching key, unavailable, bad signature).
     return miss(token)
   }
 
-  function verify(token: string): Promise<VerifiedAccessToken> {
+  /** The entry of this token when it can be served now without any I/O. */
+  function servable(token: string): Entry | undefined {
     if (tracksVersion && keySet.version !== seenVersion) sweep()
-    const entry = entries.get(token)
+    const entry = find(token)
+    if (entry === undefined || !unexpired(entry.exp)) return undefined
+    return peekKey !== undefined && peekKey(entry.result.header) === entry.key ? entry : undefined
+  }
+
+  function cached(token: string): VerifiedAccessToken | undefined {
+    const entry = servable(token)
+    return entry === undefined ? undefined : served(entry)
+  }
+
+  function verify(token: string): Promise<VerifiedAccessToken> {
+    const ready = servable(token)
+    if (ready !== undefined) return Promise.resolve(served(ready))
+    const entry = find(token)
     if (entry === undefined) return miss(token)
     if (!unexpired(entry.exp)) {
-      drop(token, entry)
+      drop(entry)
       return miss(token)
     }
-    if (peekKey === undefined || peekKey(entry.result.header) !== entry.key) return revalidate(token, entry)
-    entries.delete(token)
-    entries.set(token, entry)
-    hits += 1
-    return Promise.resolve(entry.result)
+    return revalidate(token, entry)
   }
 
   return {
     verify,
+    cached,
     stats: {
       get size() {
         return entries.size

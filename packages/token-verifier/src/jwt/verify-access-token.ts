@@ -73,6 +73,13 @@ export interface AccessTokenVerifier {
    * (all: the token is invalid) or `ERR_JWKS_UNAVAILABLE` (keys unavailable: 503, never accept).
    */
   verify(token: string): Promise<VerifiedAccessToken>
+  /**
+   * The fast path of a verified-token cache: the result for this exact token when the cache
+   * can serve it right now without any I/O (it verified before, is unexpired, and its key is
+   * still in the fresh key set); undefined otherwise, then call {@link verify}. Every token it
+   * returns a result for is a well-formed compact JWS.
+   */
+  cached?(token: string): VerifiedAccessToken | undefined
   /** The cache's counters; null when the cache is off. */
   readonly cache: VerifiedTokenCacheStats | null
 }
@@ -195,9 +202,11 @@ export function createAccessTokenVerifier(options: AccessTokenVerifierOptions): 
     clockToleranceSec: tolerance,
     maxEntries: options.cache?.maxEntries ?? defaultCacheMaxEntries,
   })
+  // Anything that cannot be a token never reaches the cache's maps.
+  const cacheable = (token: unknown): token is string => typeof token === 'string' && token.length <= maxTokenLength
   return {
-    // Anything that cannot be a token never reaches the cache's maps.
-    verify: (token) => (typeof token === 'string' && token.length <= maxTokenLength ? cached.verify(token) : verifyUncached(token)),
+    verify: (token) => (cacheable(token) ? cached.verify(token) : verifyUncached(token)),
+    cached: (token) => (cacheable(token) ? cached.cached(token) : undefined),
     cache: cached.stats,
   }
 }

@@ -18,8 +18,9 @@ const codeOf = (error: unknown) => (error as { code?: unknown } | null)?.code
 
 /**
  * With the cache on, every verification runs twice in a row and both answers must agree:
- * an accepted token must be accepted again from the cache (a hit, the very same result),
- * a refused one refused again with the same code. A disagreement rejects with an error
+ * an accepted token must be accepted again from the cache (a hit, the very same result, also
+ * through the synchronous `cached()` when it answers), a refused one refused again with the same code (and
+ * `cached()` must not know it). A disagreement rejects with an error
  * that fails the calling test. With the cache off the verifier is returned as is.
  */
 export function verifyTwice(verifier: AccessTokenVerifier): AccessTokenVerifier {
@@ -34,8 +35,12 @@ export function verifyTwice(verifier: AccessTokenVerifier): AccessTokenVerifier 
       if (first.ok && second.ok) {
         if (stats.hits !== hitsBefore + 1) throw new Error('cache check: an accepted token was not served from the cache the second time')
         if (second.value !== first.value) throw new Error('cache check: the cache served another result')
+        const sync = verifier.cached?.(token)
+        // A key resolver without peekKey cannot be asked synchronously: then cached() says undefined.
+        if (sync !== undefined && sync !== first.value) throw new Error('cache check: cached() serves another result')
         return first.value as Awaited<ReturnType<AccessTokenVerifier['verify']>>
       }
+      if (verifier.cached?.(token) !== undefined) throw new Error('cache check: cached() serves a refused token')
       if (first.ok || second.ok) throw new Error(`cache check: first ${first.ok ? 'accepted' : 'refused'}, then ${second.ok ? 'accepted' : 'refused'}`)
       if (codeOf(first.error) !== codeOf(second.error)) {
         throw new Error(`cache check: refused with ${String(codeOf(first.error))}, then ${String(codeOf(second.error))}`)

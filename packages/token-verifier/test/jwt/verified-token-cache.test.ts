@@ -214,8 +214,28 @@ t.test('only the exact token string hits: a changed signature is verified and re
   await verifier.verify(token)
   const [h, p, s] = token.split('.') as [string, string, string]
   const other = s.startsWith('A') ? 'B' : 'A'
-  t.equal(await outcome(verifier, `${h}.${p}.${other}${s.slice(1)}`), 'ERR_TOKEN_INVALID')
+  // The map is indexed by the last characters of the signature: these share them with the cached token.
+  const otherPayload = Buffer.from(JSON.stringify({ ...JSON.parse(Buffer.from(p, 'base64url').toString()), sub: 'admin' })).toString('base64url')
+  t.equal(await outcome(verifier, `${h}.${otherPayload}.${s}`), 'ERR_TOKEN_INVALID', 'another payload with the cached signature')
+  t.equal(await outcome(verifier, `${h}.${p}.${other}${s.slice(1)}`), 'ERR_TOKEN_INVALID', 'the signature changed in its first character')
+  t.equal(verifier.cached!(`${h}.${otherPayload}.${s}`), undefined)
   t.equal(await outcome(verifier, `${token}x`), 'ERR_TOKEN_INVALID')
+  const hits = verifier.cache!.hits
+  t.equal(await outcome(verifier, token), 'accepted user-1', 'the genuine token is still cached')
+  t.equal(verifier.cache!.hits, hits + 1)
+})
+
+t.test('a token used all the time survives churn far beyond maxEntries', async (t) => {
+  const { verifier } = await setup(t, { maxEntries: 10 })
+  const hot = await mintAccessToken(keyA, { nowSec: startSec, claims: { sub: 'hot' } })
+  await verifier.verify(hot)
+  for (let i = 0; i < 40; i += 1) {
+    await verifier.verify(await mintAccessToken(keyA, { nowSec: startSec, claims: { sub: `cold-${i}` } }))
+    await verifier.verify(hot)
+    t.ok(verifier.cache!.size <= 10)
+  }
+  t.equal(verifier.cache!.hits, 40, 'every use of the hot token was a hit')
+  t.equal(verifier.cache!.evictions, 31)
 })
 
 t.test('results are frozen: one request cannot change what the next one is served', async (t) => {
@@ -232,6 +252,32 @@ t.test('results are frozen: one request cannot change what the next one is serve
     ;(result.claims as { roles: string[] }).roles.push('admin')
   }, TypeError)
   t.same((await verifier.verify(token)).scope, ['todos:read', 'todos:write'])
+})
+
+t.test('cached() serves synchronously only what needs no I/O: a fresh key set, an unexpired token, the same key', async (t) => {
+  const { server, clock, keySet, verifier } = await setup(t)
+  const token = await mintAccessToken(keyA, { nowSec: startSec, claims: { exp: startSec + 3600 } })
+  t.equal(verifier.cached!(token), undefined, 'never verified')
+  const result = await verifier.verify(token)
+  t.equal(verifier.cached!(token), result, 'the very same result, no promise')
+  t.equal(verifier.cache!.hits, 1)
+  t.equal(verifier.cached!(`${token}.`), undefined)
+  t.equal(verifier.cached!(42 as unknown as string), undefined)
+  clock.ms += 60_000
+  t.equal(verifier.cached!(token), undefined, 'stale key set: only verify() (which refetches) may answer')
+  t.equal(await outcome(verifier, token), 'accepted user-1')
+  t.equal(verifier.cached!(token), result, 'refetched: served again')
+  server.body = { keys: [keyB.publicJwk] }
+  await keySet.refresh()
+  t.equal(verifier.cached!(token), undefined, 'its key left the set')
+  t.equal(verifier.cache!.size, 0)
+
+  const plain = createAccessTokenVerifier({ issuer, audience, keySet: { getKey: (h) => keySet.getKey(h) }, now: () => clock.ms })
+  const other = await mintAccessToken(keyB, { nowSec: startSec, claims: { exp: startSec + 3600 } })
+  await plain.verify(other)
+  t.equal(plain.cached!(other), undefined, 'a resolver without peekKey can only be asked asynchronously')
+  t.equal(await outcome(plain, other), 'accepted user-1')
+  t.equal(plain.cache!.hits, 1)
 })
 
 t.test('the cache is on by default and cache: false turns it off', async (t) => {
