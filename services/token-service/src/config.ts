@@ -1,3 +1,4 @@
+import { isIP } from 'node:net'
 import {
   bool,
   ConfigError,
@@ -79,6 +80,10 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   } catch (error) {
     problems.push(`CLIENTS: ${(error as Error).message}`)
   }
+  // Each entry goes to Fastify's trustProxy: a word like `true` must be refused here, not half-parsed there (R58).
+  for (const entry of values.TRUST_PROXY) {
+    if (!isAddressOrCidr(entry)) problems.push(`TRUST_PROXY: ${JSON.stringify(entry)} is not an IP address or CIDR`)
+  }
   if (values.ADMIN_TOKEN !== undefined && values.ADMIN_TOKEN.length < 32) problems.push('ADMIN_TOKEN: must be at least 32 characters')
   if (values.REFRESH_IDLE_TTL > values.REFRESH_TOKEN_TTL) problems.push('REFRESH_IDLE_TTL: must not exceed REFRESH_TOKEN_TTL')
   if (values.JWKS_MAX_AGE + values.KEY_PUBLISH_MARGIN >= values.KEY_ROTATION_INTERVAL) {
@@ -104,4 +109,14 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     clients: Object.freeze(clients),
     refreshCookieName: values.COOKIE_SECURE ? '__Secure-refresh_token' : 'refresh_token',
   })
+}
+
+/** `10.0.0.1`, `::1`, `10.0.0.0/8`: what proxy-addr takes as an address; nothing it would read as a name or a hop count. */
+function isAddressOrCidr(entry: string): boolean {
+  const [address, bits, ...rest] = entry.split('/')
+  if (rest.length > 0 || address === undefined) return false
+  const family = isIP(address)
+  if (family === 0) return false
+  if (bits === undefined) return true
+  return /^\d{1,3}$/.test(bits) && Number(bits) <= (family === 4 ? 32 : 128)
 }
