@@ -31,7 +31,7 @@ export function readParams(request: FastifyRequest): OAuthParams {
 }
 
 /** Names are echoed in descriptions only when they look like parameter names. */
-function safeName(name: string): string {
+export function safeName(name: string): string {
   return /^[a-z_]{1,40}$/.test(name) ? name : '(unnamed)'
 }
 

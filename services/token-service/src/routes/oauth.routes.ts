@@ -3,9 +3,11 @@ import cookie from '@fastify/cookie'
 import formbody from '@fastify/formbody'
 import rateLimit from '@fastify/rate-limit'
 import type { Redis } from 'ioredis'
-import { OAuthError } from '../errors.ts'
+import { InvalidRequest, OAuthError } from '../errors.ts'
 import type { GrantContext } from '../grants/grant.ts'
 import { parseForm } from '../grants/parse-form.ts'
+import { repeatedMember } from '../grants/parse-json.ts'
+import { safeName } from '../grants/read-params.ts'
 import { revokeRoutes } from './revoke.routes.ts'
 import { tokenRoutes } from './token.routes.ts'
 
@@ -18,6 +20,18 @@ import { tokenRoutes } from './token.routes.ts'
 export async function oauthRoutes(app: FastifyInstance, opts: { context: GrantContext; redis: Redis | null }): Promise<void> {
   const { config } = opts.context
   await app.register(formbody, { parser: parseForm })
+  // JSON bodies: Fastify's parser (secure-json-parse refuses __proto__ and constructor.prototype), plus the
+  // form parser's rule that a repeated parameter is invalid_request, which JSON.parse alone would hide (R56).
+  const parseJson = app.getDefaultJsonParser('error', 'error')
+  app.removeContentTypeParser('application/json')
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
+    parseJson(request, body as string, (error, value) => {
+      if (error) return done(error)
+      const repeated = repeatedMember(body as string)
+      if (repeated !== undefined) return done(new InvalidRequest(`parameter ${safeName(repeated)} is repeated`))
+      done(null, value)
+    })
+  })
   await app.register(cookie)
   await app.register(rateLimit, {
     global: false,
