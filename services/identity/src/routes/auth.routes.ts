@@ -74,6 +74,8 @@ async function sendFetchResponse(request: FastifyRequest, reply: FastifyReply, r
   for (const [name, value] of response.headers) {
     if (!droppedResponseHeaders.has(name)) reply.header(name, value)
   }
+  // BetterAuth labels its JSON `application/json` alone; name the charset like every other answer (checklist R61, ASVS 4.1.1).
+  if (/^application\/json\s*$/i.test(response.headers.get('content-type') ?? '')) reply.header('content-type', 'application/json; charset=utf-8')
   const cookies = response.headers.getSetCookie()
   if (cookies.length > 0) reply.header('set-cookie', cookies)
   // BetterAuth's rate limiter answers with X-Retry-After only; RFC 9110 §10.2.3 names Retry-After.
