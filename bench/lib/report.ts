@@ -6,16 +6,22 @@ export interface Row {
   p99?: number
   /** Peak RSS of the server process, MB. */
   rssMb?: number | null
+  /** CPU time (all threads) the server process spent per request, µs. */
+  cpuUsPerReq?: number | null
+  /** The load generator that measured it. */
+  engine?: string
   /** What this row is compared with (another row's name), and the figure. */
   baseline: string
   ratio: number
   target?: string
   met?: boolean
   note?: string
+  /** false: a row of the table only (its ratio is not what it is about, e.g. a memory target). */
+  chart?: boolean
 }
 
 export function table(rows: Row[]): string {
-  const header = ['scenario', 'req/s', 'ratio', 'vs', 'p50 ms', 'p99 ms', 'peak RSS MB', 'target', 'met']
+  const header = ['scenario', 'req/s', 'ratio', 'vs', 'p50 ms', 'p99 ms', 'CPU µs/req', 'peak RSS MB', 'target', 'met']
   const lines = rows.map((r) => [
     r.name,
     Math.round(r.rps).toString(),
@@ -23,6 +29,7 @@ export function table(rows: Row[]): string {
     r.baseline,
     r.p50?.toFixed(1) ?? '',
     r.p99?.toFixed(1) ?? '',
+    r.cpuUsPerReq != null ? r.cpuUsPerReq.toFixed(1) : '',
     r.rssMb?.toString() ?? '',
     r.target ?? '',
     r.met === undefined ? '' : r.met ? 'yes' : 'NO',
@@ -33,7 +40,8 @@ export function table(rows: Row[]): string {
 }
 
 /** A horizontal bar chart of the ratios, as a standalone SVG. */
-export function svgChart(rows: Row[], title: string): string {
+export function svgChart(allRows: Row[], title: string): string {
+  const rows = allRows.filter((r) => r.chart !== false)
   const barHeight = 22
   const gap = 8
   const labelWidth = 300

@@ -2,10 +2,11 @@ import Fastify from 'fastify'
 import { bearerAuthPlugin, createAccessTokenVerifier, createRemoteKeySet } from '@todo-auth/token-verifier'
 import { announce } from './listening.ts'
 
-// todo-api's auth path alone: our verifier plugin on a route that only authenticates.
+// todo-api's auth path alone: our verifier plugin (verified-token cache on, its default; CACHE=off
+// turns it off) on a route that only authenticates.
 const env = process.env
 const keySet = createRemoteKeySet({ url: env.JWKS_URL!, algorithms: ['ES256'] })
-const verifier = createAccessTokenVerifier({ issuer: env.ISSUER!, audience: env.AUDIENCE!, keySet })
+const verifier = createAccessTokenVerifier({ issuer: env.ISSUER!, audience: env.AUDIENCE!, keySet, ...(env.CACHE === 'off' ? { cache: false } : {}) })
 const app = Fastify({ logger: false })
 await app.register(bearerAuthPlugin, { verifier })
 app.get('/auth', { config: { scopes: ['todos:read'] } }, async (request) => ({ sub: request.auth!.sub }))
