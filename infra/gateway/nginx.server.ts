@@ -3,7 +3,7 @@
 // foreground. Logs {"event":"listening"} once the port accepts connections, like
 // every service, and stops nginx gracefully on SIGTERM/SIGINT.
 import { spawn, spawnSync } from 'node:child_process'
-import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { chmodSync, cpSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { connect, createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -38,7 +38,12 @@ const dir = mkdtempSync(join(tmpdir(), 'gateway-nginx-'))
 // nginx started as root runs its workers as an unprivileged user: they must reach this directory.
 chmodSync(dir, 0o755)
 const cleanup = () => rmSync(dir, { recursive: true, force: true })
-writeFileSync(join(dir, 'gateway.conf'), renderGatewayConf(config))
+// The same holds for the web root: a checkout under a private (0700) directory, such as a fresh
+// clone in `mktemp -d`, is unreadable to the workers, so they serve a copy kept beside the config.
+const webRoot = join(dir, 'web')
+cpSync(config.webRoot, webRoot, { recursive: true })
+chmodSync(webRoot, 0o755)
+writeFileSync(join(dir, 'gateway.conf'), renderGatewayConf({ ...config, webRoot }))
 writeFileSync(join(dir, 'nginx.conf'), renderMainConf(dir, join(dir, 'gateway.conf'), config.logLevel))
 const args = ['-e', 'stderr', '-p', dir, '-c', join(dir, 'nginx.conf')]
 
