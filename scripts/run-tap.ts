@@ -8,7 +8,8 @@ child.stdout.on('data', (chunk: Buffer) => {
   process.stdout.write(chunk)
   tail = (tail + chunk.toString('utf8')).slice(-20_000)
 })
-child.on('exit', (code, signal) => {
+// 'close', not 'exit': only then has all of tap's output been read and echoed.
+child.on('close', (code, signal) => {
   // tap's own closing comment: "# { total: 12, pass: 11, fail: 1, ... }"
   const summaries = [...tail.matchAll(/#\s*\{\s*total:\s*(\d+)([^}]*)\}/g)]
   const last = summaries.at(-1)
