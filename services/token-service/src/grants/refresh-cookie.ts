@@ -1,5 +1,6 @@
 import type { FastifyReply, FastifyRequest } from 'fastify'
 import type { Config } from '../config.ts'
+import { InvalidRequest } from '../errors.ts'
 
 /**
  * The refresh cookie of cookie clients (SPEC §4): HttpOnly, SameSite=Strict,
@@ -21,7 +22,21 @@ export function clearRefreshCookie(reply: FastifyReply, config: Config): void {
   reply.clearCookie(config.refreshCookieName, attributes(config))
 }
 
+/**
+ * The refresh cookie, refused when it arrives more than once: the cookie
+ * cannot carry the __Host- prefix (SPEC fixes Path=/oauth), so a sibling
+ * subdomain could plant a second one of the same name (cookie tossing), and
+ * which of the two a parser picks would then be the attacker's choice.
+ */
 export function readRefreshCookie(request: FastifyRequest, config: Config): string | undefined {
+  const header = request.headers.cookie
+  if (header !== undefined) {
+    let count = 0
+    for (const pair of header.split(';')) {
+      if (pair.slice(0, pair.indexOf('=')).trim() === config.refreshCookieName) count += 1
+    }
+    if (count > 1) throw new InvalidRequest('the refresh cookie was sent more than once')
+  }
   const value = request.cookies[config.refreshCookieName]
   return typeof value === 'string' && value !== '' ? value : undefined
 }

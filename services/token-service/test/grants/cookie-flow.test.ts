@@ -92,6 +92,14 @@ t.test('refreshing with the cookie rotates it, Max-Age follows the remaining ses
     t.equal(refused.statusCode, 403, `${label}: 403`)
     t.equal(refused.json().error, 'invalid_request')
   }
+  // Cookie tossing: a second cookie of the same name planted by a sibling subdomain.
+  for (const tossed of [`${first.name}=planted; ${cookieHeader}`, `${cookieHeader}; ${first.name}=planted`]) {
+    const refused = await webRefresh(app.publicApp, tossed)
+    t.equal(refused.statusCode, 400, 'a duplicated refresh cookie: 400')
+    t.equal(refused.json().error, 'invalid_request')
+    const revokeRefused = await webRevoke(app.publicApp, tossed)
+    t.equal(revokeRefused.statusCode, 400, 'revoke with a duplicated refresh cookie: 400')
+  }
   const noCookie = await webRefresh(app.publicApp, undefined)
   t.equal(noCookie.statusCode, 400)
   t.equal(noCookie.json().error, 'invalid_request', 'no cookie: invalid_request')
