@@ -118,9 +118,11 @@ export function createRedisSessionStore(redis: Redis, options: SessionStorePolic
       guarded(async () => {
         const now = clock.now()
         const ttl = Math.max(1, Math.min(session.expiresAt - now, idleMs))
-        // Index first: a session is never live without being findable by "sign out everywhere".
-        await indexAddScript(redis, [userKey(session.sub)], [session.sid, session.expiresAt, now, Math.max(1, session.expiresAt - now)])
-        await redis
+        // One round trip: both are sent before either answer is awaited, the index first. Redis runs one
+        // connection's commands in order, so a session is never live without being findable by "sign out
+        // everywhere" (if the index fails, the exchange fails and nobody ever holds this session's token).
+        const indexed = indexAddScript(redis, [userKey(session.sub)], [session.sid, session.expiresAt, now, Math.max(1, session.expiresAt - now)])
+        const stored = redis
           .multi()
           .hset(sessionKey(session.sid), {
             sub: session.sub,
@@ -137,6 +139,7 @@ export function createRedisSessionStore(redis: Redis, options: SessionStorePolic
           })
           .pexpire(sessionKey(session.sid), ttl)
           .exec()
+        await Promise.all([indexed, stored])
       }),
 
     rotate: (input) =>

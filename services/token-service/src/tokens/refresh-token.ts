@@ -1,4 +1,4 @@
-import { createCipheriv, createDecipheriv, createHash, hkdfSync, randomBytes } from 'node:crypto'
+import { createCipheriv, createDecipheriv, createHash, createSecretKey, hkdfSync, randomBytes, type KeyObject } from 'node:crypto'
 
 /**
  * Refresh tokens are opaque to clients (SPEC §6): base64url of the 16-byte
@@ -49,8 +49,11 @@ export function hashRefreshToken(token: string): string {
  * only a holder of that token can open it, and the stored SHA-256 hash does
  * not give the key.
  */
-function successorKey(spentToken: string): Buffer {
-  return Buffer.from(hkdfSync('sha256', Buffer.from(spentToken, 'utf8'), Buffer.alloc(0), 'todo-auth refresh successor v1', 32))
+function successorKey(spentToken: string): KeyObject {
+  // KeyObjects, not Buffers: Node 24 checks a Buffer key by throwing and catching internally, which
+  // costs hkdfSync and createCipheriv about 10 µs each per refresh (measured); the key bytes are the same.
+  const derived = hkdfSync('sha256', createSecretKey(Buffer.from(spentToken, 'utf8')), Buffer.alloc(0), 'todo-auth refresh successor v1', 32)
+  return createSecretKey(Buffer.from(derived))
 }
 
 export function sealSuccessor(spentToken: string, successor: string, sid: string): string {
