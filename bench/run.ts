@@ -3,14 +3,15 @@
 // is not installed, or for the token-service scenarios that need per-connection refresh chains or a
 // paced rate). Each figure is reported as a ratio to a baseline measured in the same run, never as an
 // absolute pass/fail timing. Environment: BENCH_ONLY (verifier,todo-api,token-service), BENCH_DURATION
-// (seconds per scenario, default 8), BENCH_CONNECTIONS (default 32), BENCH_LOAD (wrk|autocannon).
+// (seconds per scenario, default 8), BENCH_CONNECTIONS (default 32), BENCH_LOAD (wrk|autocannon),
+// BENCH_NODE_OPTIONS (NODE_OPTIONS for every server, e.g. --max-semi-space-size=4).
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import os from 'node:os'
 import { createLocalJWKSet, jwtVerify } from 'jose'
 import { spawnService } from '@todo-auth/testkit'
 import { startBenchIssuer, type BenchIssuer } from './lib/issuer.ts'
-import { cpuTimeMs, defaultEngine, peakRssMb, runLoad, type LoadOptions, type LoadResult } from './lib/load.ts'
+import { cpuTimeMs, defaultEngine, peakRssMb, runLoad, serverEnv, type LoadOptions, type LoadResult } from './lib/load.ts'
 import { svgChart, table, type Row } from './lib/report.ts'
 import { tokenServiceScenarios, todoApiScenario } from './lib/services.ts'
 
@@ -33,7 +34,7 @@ async function measure(
   load: Omit<LoadOptions, 'url' | 'durationSec' | 'connections'>,
   warmUp: Omit<LoadOptions, 'url' | 'durationSec' | 'connections'> = load,
 ): Promise<Measured> {
-  const service = await spawnService({ entry: join(import.meta.dirname, 'servers', file), env: { ...env, NODE_ENV: undefined } })
+  const service = await spawnService({ entry: join(import.meta.dirname, 'servers', file), env: { ...env, ...serverEnv() } })
   try {
     const url = `${service.url}/auth`
     await runLoad({ url, connections, durationSec: Math.max(3, Math.ceil(durationSec / 2)), ...warmUp })
@@ -154,7 +155,7 @@ if (want('todo-api')) {
 }
 
 if (want('token-service')) {
-  const results = await tokenServiceScenarios({ root, connections, durationSec })
+  const results = await tokenServiceScenarios({ root, connections, durationSec, notes })
   if (typeof results === 'string') notes.push(results)
   else for (const r of results) rows.push({ ...r, baseline: 'baseline', ratio: ratio(r.rps) })
 }
@@ -165,7 +166,7 @@ const stamp = new Date().toISOString()
 const output = join(import.meta.dirname, 'results')
 if (!existsSync(output)) mkdirSync(output, { recursive: true })
 const machine = { cpus: os.cpus().length, model: os.cpus()[0]?.model, node: process.version, loadAverageAtStart: loadAverage, loadAverageAtEnd: os.loadavg().map((l) => Math.round(l * 100) / 100) }
-const summary = { date: stamp, machine, loadGenerator: defaultEngine, durationSec, connections, rows, notes }
+const summary = { date: stamp, machine, loadGenerator: defaultEngine, serverNodeOptions: process.env.BENCH_NODE_OPTIONS ?? null, durationSec, connections, rows, notes }
 writeFileSync(join(output, 'latest.json'), JSON.stringify(summary, null, 2) + '\n')
 writeFileSync(
   join(output, 'latest.svg'),

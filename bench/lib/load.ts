@@ -5,6 +5,8 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 
 export interface LoadResult {
+  /** Rotation chains only: requests sent while every chain was waiting for its answer (sent as invalid grants). */
+  starved?: number
   rps: number
   /** Latency percentiles, ms. */
   p50: number
@@ -18,7 +20,8 @@ export interface LoadResult {
   reused?: boolean
 }
 
-export type Engine = 'wrk' | 'autocannon'
+/** `paced`: bench/lib/paced.ts, a constant-rate open loop. */
+export type Engine = 'wrk' | 'autocannon' | 'paced'
 
 export interface LoadOptions {
   url: string
@@ -29,6 +32,14 @@ export interface LoadOptions {
   body?: string
   /** `Authorization: Bearer <token>` taken from this pool in turn, one per request. */
   tokens?: readonly string[]
+  /** Request bodies taken in turn, one per request. */
+  bodies?: readonly string[]
+  /**
+   * Rotation chains (refresh grants): each request spends one token from a pool seeded with `seeds`;
+   * each 200 answer puts the `refresh_token` it returns back into the pool. The body is `bodyPrefix`
+   * followed by the token (base64url: no escaping needed).
+   */
+  chains?: { seeds: readonly string[]; bodyPrefix: string }
   /**
    * Called for every request: returns the headers/body to send (request bodies that change,
    * refresh chains). autocannon only: wrk cannot tell connections apart in its scripts.
@@ -56,7 +67,7 @@ function wrkInstalled(): boolean {
  * generator shares the CPU with the server: wrk needs a fraction of autocannon's CPU for the same
  * request rate, so the server, not the generator, is what gets measured. BENCH_LOAD overrides.
  */
-export const defaultEngine: Engine = (() => {
+export const defaultEngine: 'wrk' | 'autocannon' = (() => {
   const wanted = process.env.BENCH_LOAD
   if (wanted === 'wrk' || wanted === 'autocannon') return wanted
   return wrkInstalled() ? 'wrk' : 'autocannon'
@@ -72,16 +83,34 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
 async function runAutocannon(options: LoadOptions): Promise<LoadResult> {
   let next = 0
   let reused = false
-  const tokens = options.tokens
+  let starved = 0
+  const { tokens, bodies, chains } = options
+  const pool = chains ? [...chains.seeds] : []
+  type Request = { headers?: Record<string, string>; body?: string }
   const setupRequest =
     options.setupRequest ??
     (tokens
-      ? (request: { headers?: Record<string, string> }) => {
+      ? (request: Request) => {
           if (next >= tokens.length) {
             next = 0
             reused = true
           }
           return { ...request, headers: { ...request.headers, authorization: `Bearer ${tokens[next++]}` } }
+        }
+      : bodies
+        ? (request: Request) => ({ ...request, body: bodies[next++ % bodies.length] })
+        : chains
+          ? (request: Request) => {
+              const token = pool.shift()
+              if (token === undefined) starved += 1
+              return { ...request, body: `${chains.bodyPrefix}${token ?? 'starved'}` }
+            }
+          : undefined)
+  const onResponse =
+    options.onResponse ??
+    (chains
+      ? (status: number, body: string) => {
+          if (status === 200) pool.push((JSON.parse(body) as { refresh_token: string }).refresh_token)
         }
       : undefined)
   const result = await autocannon({
@@ -95,7 +124,7 @@ async function runAutocannon(options: LoadOptions): Promise<LoadResult> {
         headers: options.headers ?? {},
         ...(options.body !== undefined ? { body: options.body } : {}),
         ...(setupRequest ? { setupRequest: setupRequest as never } : {}),
-        ...(options.onResponse ? { onResponse: options.onResponse as never } : {}),
+        ...(onResponse ? { onResponse: onResponse as never } : {}),
       },
     ],
   })
@@ -108,6 +137,7 @@ async function runAutocannon(options: LoadOptions): Promise<LoadResult> {
     requests: result.requests.total,
     engine: 'autocannon',
     ...(tokens ? { reused } : {}),
+    ...(chains ? { starved } : {}),
   }
 }
 
@@ -123,10 +153,11 @@ async function runWrk(options: LoadOptions): Promise<LoadResult> {
     if (options.method && options.method !== 'GET') lines.push(`wrk.method = ${luaString(options.method)}`)
     if (options.body !== undefined) lines.push(`wrk.body = ${luaString(options.body)}`)
     for (const [name, value] of Object.entries(options.headers ?? {})) lines.push(`wrk.headers[${luaString(name)}] = ${luaString(value)}`)
-    lines.push('local tokens, count, next, reused = {}, 0, 0, 0')
-    if (options.tokens) {
-      const file = join(dir, 'tokens.txt')
-      writeFileSync(file, options.tokens.join('\n') + '\n')
+    lines.push('local tokens, count, next, reused, starved = {}, 0, 0, 0, 0')
+    const list = options.tokens ?? options.bodies ?? options.chains?.seeds
+    if (list) {
+      const file = join(dir, 'lines.txt')
+      writeFileSync(file, list.join('\n') + '\n')
       // Each wrk thread has its own Lua state: thread k takes every line whose number is k modulo the thread count.
       lines.push(
         `local threads, started = ${Number(threadCount())}, 0`,
@@ -135,26 +166,54 @@ async function runWrk(options: LoadOptions): Promise<LoadResult> {
         `  local line_no = 0`,
         `  for line in io.lines(${luaString(file)}) do`,
         `    if #line > 0 then`,
-        `      if line_no % threads == tid then count = count + 1; tokens[count] = "Bearer " .. line end`,
+        `      if line_no % threads == tid then count = count + 1; tokens[count] = line end`,
         `      line_no = line_no + 1`,
         `    end`,
         `  end`,
         `end`,
-        // Without a request() function wrk sends one pre-built request; with it, one per call.
-        `request = function()`,
-        `  next = next + 1`,
-        `  if next > count then next = 1; reused = 1 end`,
-        `  return wrk.format(nil, nil, { ["authorization"] = tokens[next] })`,
-        `end`,
       )
+      // Without a request() function wrk sends one pre-built request; with it, one per call.
+      if (options.tokens) {
+        lines.push(
+          `request = function()`,
+          `  next = next + 1`,
+          `  if next > count then next = 1; reused = 1 end`,
+          `  return wrk.format(nil, nil, { ["authorization"] = "Bearer " .. tokens[next] })`,
+          `end`,
+        )
+      } else if (options.bodies) {
+        lines.push(
+          `request = function()`,
+          `  next = next % count + 1`,
+          `  return wrk.format(nil, nil, nil, tokens[next])`,
+          `end`,
+        )
+      } else {
+        // tokens[next + 1 .. count] is the queue of chain heads waiting to be spent.
+        lines.push(
+          `local prefix = ${luaString(options.chains!.bodyPrefix)}`,
+          `request = function()`,
+          `  if next >= count then starved = starved + 1; return wrk.format(nil, nil, nil, prefix .. "starved") end`,
+          `  next = next + 1`,
+          `  local token = tokens[next]; tokens[next] = nil`,
+          `  return wrk.format(nil, nil, nil, prefix .. token)`,
+          `end`,
+          `response = function(status, headers, body)`,
+          `  if status == 200 then`,
+          `    local token = body:match('"refresh_token":"([A-Za-z0-9_-]+)"')`,
+          `    if token then count = count + 1; tokens[count] = token end`,
+          `  end`,
+          `end`,
+        )
+      }
     }
     const out = join(dir, 'result.json')
     lines.push(
       `done = function(summary, latency, requests)`,
       `  local e = summary.errors`,
       `  local f = io.open(${luaString(out)}, "w")`,
-      `  f:write(string.format('{"requests":%d,"durationUs":%d,"p50Us":%d,"p99Us":%d,"status":%d,"errors":%d,"reused":%d}',`,
-      `    summary.requests, summary.duration, latency:percentile(50), latency:percentile(99), e.status, e.connect + e.read + e.write + e.timeout, reused))`,
+      `  f:write(string.format('{"requests":%d,"durationUs":%d,"p50Us":%d,"p99Us":%d,"status":%d,"errors":%d,"reused":%d,"starved":%d}',`,
+      `    summary.requests, summary.duration, latency:percentile(50), latency:percentile(99), e.status, e.connect + e.read + e.write + e.timeout, reused, starved))`,
       `  f:close()`,
       `end`,
     )
@@ -164,7 +223,7 @@ async function runWrk(options: LoadOptions): Promise<LoadResult> {
     await new Promise<void>((resolve, reject) => {
       execFile('wrk', args, { maxBuffer: 16 * 1024 * 1024 }, (error) => (error ? reject(error) : resolve()))
     })
-    const r = JSON.parse(readFileSync(out, 'utf8')) as { requests: number; durationUs: number; p50Us: number; p99Us: number; status: number; errors: number; reused: number }
+    const r = JSON.parse(readFileSync(out, 'utf8')) as { requests: number; durationUs: number; p50Us: number; p99Us: number; status: number; errors: number; reused: number; starved: number }
     return {
       rps: r.requests / (r.durationUs / 1e6),
       p50: r.p50Us / 1000,
@@ -174,6 +233,7 @@ async function runWrk(options: LoadOptions): Promise<LoadResult> {
       requests: r.requests,
       engine: 'wrk',
       ...(options.tokens ? { reused: r.reused === 1 } : {}),
+      ...(options.chains ? { starved: r.starved } : {}),
     }
   } finally {
     rmSync(dir, { recursive: true, force: true })
@@ -201,4 +261,13 @@ export function cpuTimeMs(pid: number | undefined): number | null {
   } catch {
     return null
   }
+}
+
+/**
+ * Environment every spawned server gets on top of its own: NODE_ENV removed (behaviour is switched
+ * by explicit settings), and BENCH_NODE_OPTIONS, when set, as NODE_OPTIONS (e.g. a V8 heap flag
+ * whose effect on RSS and throughput is being measured).
+ */
+export function serverEnv(): Record<string, string | undefined> {
+  return { NODE_ENV: undefined, ...(process.env.BENCH_NODE_OPTIONS ? { NODE_OPTIONS: process.env.BENCH_NODE_OPTIONS } : {}) }
 }

@@ -2,7 +2,8 @@ import { existsSync } from 'node:fs'
 import { join } from 'node:path'
 import { createTestRedisPrefix, createTestSchema, spawnService, startIdentity, testRedisUrl, type SpawnedService } from '@todo-auth/testkit'
 import type { BenchIssuer } from './issuer.ts'
-import { cpuTimeMs, peakRssMb, runLoad, type LoadOptions, type LoadResult } from './load.ts'
+import { cpuTimeMs, peakRssMb, runLoad, serverEnv, type LoadResult } from './load.ts'
+import { runPaced } from './paced.ts'
 
 interface Common {
   root: string
@@ -11,9 +12,9 @@ interface Common {
 }
 
 /** A load run against a spawned service, with the CPU time (all threads) the service spent per request. */
-async function measured(service: SpawnedService, options: LoadOptions): Promise<LoadResult & { cpuUsPerReq: number | null }> {
+async function measured<R extends LoadResult>(service: SpawnedService, load: () => Promise<R>): Promise<R & { cpuUsPerReq: number | null }> {
   const before = cpuTimeMs(service.child.pid)
-  const result = await runLoad(options)
+  const result = await load()
   const after = cpuTimeMs(service.child.pid)
   const cpuUsPerReq = before !== null && after !== null && result.requests > 0 ? ((after - before) * 1000) / result.requests : null
   return { ...result, cpuUsPerReq }
@@ -35,7 +36,7 @@ export async function todoApiScenario(
       TOKEN_SERVICE_JWKS_URL: options.issuer.jwksUrl,
       TOKEN_ISSUER: options.issuer.issuer,
       TOKEN_AUDIENCE: options.issuer.audience,
-      NODE_ENV: undefined,
+      ...serverEnv(),
     },
   })
   try {
@@ -47,7 +48,7 @@ export async function todoApiScenario(
     }
     const load = { url: `${service.url}/todos`, connections: options.connections, durationSec: options.durationSec, headers: { authorization: headers.authorization } }
     await runLoad({ ...load, durationSec: Math.max(3, Math.ceil(options.durationSec / 2)) })
-    const result = await measured(service, load)
+    const result = await measured(service, () => runLoad(load))
     return { ...result, rssMb: peakRssMb(service.child.pid) }
   } finally {
     await service.stop()
@@ -67,10 +68,10 @@ interface ServiceRow extends LoadResult {
 /**
  * token-service with real Redis and real BetterAuth JWTs (8 users, the exchange verifies each
  * Ed25519 signature every time): exchanges/s, refreshes/s (each connection follows its own rotation
- * chain), p99 at half of each peak (paced), and the peak RSS after all of it. autocannon drives these:
- * the bodies change per request and refresh chains are per connection, which wrk cannot follow.
+ * chain), p99 at half of each peak (a constant-rate open loop, bench/lib/paced.ts), and the peak RSS after all of it.
  */
-export async function tokenServiceScenarios(options: Common): Promise<string | ServiceRow[]> {
+export async function tokenServiceScenarios(options: Common & { notes: string[] }): Promise<string | ServiceRow[]> {
+  const { notes } = options
   const entry = join(options.root, 'services/token-service/src/server.ts')
   if (!existsSync(entry)) return 'token-service not built yet: not measured'
   const identity = await startIdentity()
@@ -92,47 +93,38 @@ export async function tokenServiceScenarios(options: Common): Promise<string | S
         BETTER_AUTH_ALGORITHMS: identity.algorithms.join(','),
         // The bench's one client address would trip the per-IP limit at once; the limiter still runs (one Redis call per request).
         RATE_LIMIT_MAX: '100000000',
-        NODE_ENV: undefined,
+        ...serverEnv(),
       },
     })
     const url = `${service.url}/oauth/token`
     const jwts: string[] = []
     for (let i = 0; i < 8; i += 1) jwts.push((await identity.signUp()).jwt)
     const form = 'application/x-www-form-urlencoded'
-    let n = 0
-    const exchangeBody = () =>
+    const bodies = jwts.map((jwt) =>
       new URLSearchParams({
         grant_type: 'urn:ietf:params:oauth:grant-type:token-exchange',
-        subject_token: jwts[n++ % jwts.length]!,
+        subject_token: jwt,
         subject_token_type: 'urn:ietf:params:oauth:token-type:jwt',
         client_id: 'cli',
-      }).toString()
+      }).toString(),
+    )
     const run = { url, method: 'POST' as const, connections: options.connections, durationSec: options.durationSec, headers: { 'content-type': form } }
-    const exchange = (overallRate?: number) =>
-      measured(service!, { ...run, setupRequest: (request) => ({ ...request, body: exchangeBody() }), ...(overallRate ? { overallRate } : {}) })
+    const exchange = (rate?: number) =>
+      measured(service!, () => (rate ? runPaced({ ...run, bodies, rate }) : runLoad({ ...run, bodies })))
 
-    /** One refresh chain per connection, each from its own freshly exchanged refresh token. */
-    async function refresh(overallRate?: number) {
+    /** Rotation chains: twice as many as connections, each from its own freshly exchanged refresh token. */
+    async function refresh(rate?: number) {
       const seeds: string[] = []
-      for (let i = 0; i < options.connections; i += 1) {
-        const response = await fetch(url, { method: 'POST', headers: { 'content-type': form }, body: exchangeBody() })
+      for (let i = 0; i < options.connections * 2; i += 1) {
+        const response = await fetch(url, { method: 'POST', headers: { 'content-type': form }, body: bodies[i % bodies.length] })
         const body = (await response.json()) as { refresh_token?: string }
         if (!body.refresh_token) throw new Error(`exchange returned no refresh_token (${response.status})`)
         seeds.push(body.refresh_token)
       }
-      let seed = 0
-      return measured(service!, {
-        ...run,
-        ...(overallRate ? { overallRate } : {}),
-        setupRequest: (request, context) => {
-          if (typeof context.rt !== 'string') context.rt = seeds[seed++ % seeds.length]
-          return { ...request, body: new URLSearchParams({ grant_type: 'refresh_token', client_id: 'cli', refresh_token: context.rt as string }).toString() }
-        },
-        // A failed refresh keeps the token: repeated within the grace window it yields the same successor.
-        onResponse: (status, body, context) => {
-          if (status === 200) context.rt = (JSON.parse(body) as { refresh_token: string }).refresh_token
-        },
-      })
+      const chains = { seeds, bodyPrefix: 'grant_type=refresh_token&client_id=cli&refresh_token=' }
+      const result = await measured(service!, () => (rate ? runPaced({ ...run, chains, rate }) : runLoad({ ...run, chains })))
+      if (result.starved) notes.push(`refresh${rate ? ' (paced)' : ''}: ${result.starved} requests found every chain waiting for its answer`)
+      return result
     }
 
     await exchange()
