@@ -225,6 +225,16 @@ t.test('only the exact token string hits: a changed signature is verified and re
   t.equal(verifier.cache!.hits, hits + 1)
 })
 
+t.test('under churn the entries kept are always the most recent ones', async (t) => {
+  const { verifier } = await setup(t, { maxEntries: 5 })
+  const tokens = await Promise.all(Array.from({ length: 60 }, (_, i) => mintAccessToken(keyA, { nowSec: startSec, claims: { sub: `user-${i}` } })))
+  for (const token of tokens) await verifier.verify(token)
+  t.equal(verifier.cache!.size, 5)
+  t.equal(verifier.cache!.evictions, 55)
+  for (const token of tokens.slice(-5)) t.ok(verifier.cached!(token), 'one of the five newest is cached')
+  for (const token of tokens.slice(0, 55)) t.equal(verifier.cached!(token), undefined)
+})
+
 t.test('a token used all the time survives churn far beyond maxEntries', async (t) => {
   const { verifier } = await setup(t, { maxEntries: 10 })
   const hot = await mintAccessToken(keyA, { nowSec: startSec, claims: { sub: 'hot' } })
