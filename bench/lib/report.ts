@@ -44,7 +44,7 @@ export function svgChart(allRows: Row[], title: string): string {
   const rows = allRows.filter((r) => r.chart !== false)
   const barHeight = 22
   const gap = 8
-  const labelWidth = 300
+  const labelWidth = 400
   const chartWidth = 420
   const max = Math.max(1.2, ...rows.map((r) => r.ratio))
   const height = 40 + rows.length * (barHeight + gap) + 20
@@ -62,7 +62,7 @@ export function svgChart(allRows: Row[], title: string): string {
     })
     .join('\n')
   const oneX = labelWidth + (1 / max) * chartWidth
-  return `<svg xmlns="http://www.w3.org/2000/svg" width="${labelWidth + chartWidth + 160}" height="${height}" font-family="sans-serif">
+  return `<svg xmlns="http://www.w3.org/2000/svg" width="${labelWidth + chartWidth + 230}" height="${height}" font-family="sans-serif">
 <rect width="100%" height="100%" fill="white"/>
 <text x="10" y="22" font-size="15" font-weight="bold">${esc(title)}</text>
 <line x1="${oneX}" y1="32" x2="${oneX}" y2="${height - 10}" stroke="#999" stroke-dasharray="4 3"/>
