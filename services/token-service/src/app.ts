@@ -72,6 +72,22 @@ export async function buildApp(config: Config, deps: Deps = {}): Promise<TokenSe
   publicApp.addHook('onSend', async (_request, reply) => {
     reply.header('x-content-type-options', 'nosniff')
   })
+  // The admin API is never served here (SPEC §9); a probe for it is refused with a plain 404
+  // and written to the audit log like every other refused admin call (checklist R33, R60).
+  const publicAudit = createAuditLog(publicApp.log, deps.audit)
+  publicApp.addHook('onResponse', async (request, reply) => {
+    const path = request.url.split('?', 1)[0] ?? ''
+    if (path !== '/admin' && !path.startsWith('/admin/')) return
+    publicAudit({
+      event: 'admin_audit',
+      at: new Date(clock.now()).toISOString(),
+      who: request.ip,
+      what: `${request.method} ${path.slice(0, 200)}`,
+      outcome: 'failure',
+      status: reply.statusCode,
+      reason: 'admin_on_public_listener',
+    })
+  })
 
   // Keys: Redis when there is a Redis client, else the in-process store (config refuses that in production).
   const keyStore = redis ? createRedisKeyStore({ redis, prefix: config.REDIS_PREFIX, log: publicApp.log }) : createMemoryKeyStore({ clock })

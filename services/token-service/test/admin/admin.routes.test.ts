@@ -100,12 +100,21 @@ t.test('admin requests are rate limited per address with 429 and Retry-After, an
   t.match(events.at(-1), { outcome: 'failure', status: 429, reason: 'rate_limited' })
 })
 
-t.test('the public listener does not serve the admin API', async (t) => {
-  const { app, token } = await setup(t)
+t.test('the public listener does not serve the admin API, and audits every probe for it', async (t) => {
+  const { app, token, events } = await setup(t)
   for (const [method, url] of [['GET', '/admin/keys'], ['POST', '/admin/keys/rotate'], ['POST', '/admin/keys/x/revoke'], ['DELETE', '/admin/users/u/sessions'], ['GET', '/admin/'], ['GET', '/metrics']] as const) {
+    events.length = 0
     const res = await app.publicApp.inject({ method, url, headers: { authorization: `Bearer ${token}` } })
     t.equal(res.statusCode, 404, `public ${method} ${url} → 404`)
+    if (url.startsWith('/admin')) {
+      t.equal(events.length, 1, `public ${method} ${url} is audited`)
+      t.match(events[0], { event: 'admin_audit', who: '127.0.0.1', what: `${method} ${url}`, outcome: 'failure', status: 404, reason: 'admin_on_public_listener' })
+      t.notOk(JSON.stringify(events[0]).includes(token), 'the audit event holds no token')
+    }
   }
+  events.length = 0
+  await app.publicApp.inject({ method: 'GET', url: '/.well-known/jwks.json' })
+  t.equal(events.length, 0, 'ordinary public requests are not admin audit events')
 })
 
 t.test('rotation is refused with 409 while the next key is too young, unless forced', async (t) => {
