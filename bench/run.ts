@@ -4,14 +4,16 @@
 // paced rate). Each figure is reported as a ratio to a baseline measured in the same run, never as an
 // absolute pass/fail timing. Environment: BENCH_ONLY (verifier,todo-api,token-service), BENCH_DURATION
 // (seconds per scenario, default 8), BENCH_CONNECTIONS (default 32), BENCH_LOAD (wrk|autocannon),
-// BENCH_NODE_OPTIONS (NODE_OPTIONS for every server, e.g. --max-semi-space-size=4).
+// BENCH_NODE_OPTIONS (NODE_OPTIONS for every server, e.g. --max-semi-space-size=4), BENCH_EXEC_ARGV (node flags
+// NODE_OPTIONS refuses, e.g. --cpu-prof), BENCH_FROM=src (todo-api and token-service from their sources, not dist/).
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import os from 'node:os'
 import { createLocalJWKSet, jwtVerify } from 'jose'
 import { spawnService } from '@todo-auth/testkit'
+import { buildPackage, buildPackages } from '../scripts/build.ts'
 import { startBenchIssuer, type BenchIssuer } from './lib/issuer.ts'
-import { cpuTimeMs, defaultEngine, peakRssMb, runLoad, serverEnv, type LoadOptions, type LoadResult } from './lib/load.ts'
+import { cpuTimeMs, defaultEngine, peakRssMb, runLoad, serverEnv, serverExecArgv, type LoadOptions, type LoadResult } from './lib/load.ts'
 import { svgChart, table, type Row } from './lib/report.ts'
 import { tokenServiceScenarios, todoApiScenario } from './lib/services.ts'
 
@@ -34,7 +36,7 @@ async function measure(
   load: Omit<LoadOptions, 'url' | 'durationSec' | 'connections'>,
   warmUp: Omit<LoadOptions, 'url' | 'durationSec' | 'connections'> = load,
 ): Promise<Measured> {
-  const service = await spawnService({ entry: join(import.meta.dirname, 'servers', file), env: { ...env, ...serverEnv() } })
+  const service = await spawnService({ entry: join(import.meta.dirname, 'servers', file), env: { ...env, ...serverEnv() }, execArgv: serverExecArgv() })
   try {
     const url = `${service.url}/auth`
     await runLoad({ url, connections, durationSec: Math.max(3, Math.ceil(durationSec / 2)), ...warmUp })
@@ -80,6 +82,9 @@ const loadAverage = os.loadavg().map((l) => Math.round(l * 100) / 100)
 process.stdout.write(
   `bench: ${os.cpus().length} cpus, node ${process.version}, load generator ${defaultEngine}, ${durationSec}s per scenario, ${connections} connections, load average ${loadAverage.join(' ')}\n`,
 )
+
+// The services run as in production: built to dist/ first (scripts/build.ts), unless BENCH_FROM=src.
+if (process.env.BENCH_FROM !== 'src' && (want('todo-api') || want('token-service'))) for (const dir of buildPackages) buildPackage(join(root, dir))
 
 const issuer = await startBenchIssuer()
 const authEnv = { JWKS_URL: issuer.jwksUrl, ISSUER: issuer.issuer, AUDIENCE: issuer.audience }

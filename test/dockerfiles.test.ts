@@ -5,12 +5,13 @@
 // render into a config nginx accepts and serves.
 import { execFileSync, spawn } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { createInterface } from 'node:readline'
 import t from 'tap'
 import { renderMainConf, renderTemplate } from '../infra/gateway/nginx.ts'
+import { productionNodeFlags } from '../scripts/build.ts'
 import { replayDockerfile, type ReplayedStage } from './helpers/dockerfile.ts'
 import { environmentOf, loadCompose, parseEnvFile, composeEnvExamplePath } from './helpers/compose.ts'
 import { freePort, nginxBinary, repoRoot } from './helpers/gateways.ts'
@@ -21,12 +22,14 @@ const context = join(workspace, 'context')
 execFileSync('git', ['clone', '--quiet', '--depth', '1', `file://${repoRoot}`, context])
 
 // What a RUN sees besides the stage's ARG/ENV: a shell's PATH and HOME (npm's cache, pnpm's store),
-// nothing of this test's npm/pnpm environment. The workspace's node_modules/.bin is left out of PATH:
-// the machine's own npx then runs pnpm (under the workspace's Node 24, npx here waits ~70 s on the network).
-const machinePath = (process.env.PATH ?? '/usr/bin:/bin')
-  .split(':')
-  .filter((dir) => !dir.includes('node_modules'))
-  .join(':')
+// nothing of this test's npm/pnpm environment. The workspace's node_modules/.bin is left out of PATH
+// (its npx, Node 24's own npm, waits ~70 s on the network here); instead a directory holding only
+// `node` (this test's Node 24, as in the base image) comes first, so `node scripts/build.ts` runs on 24
+// and the machine's npx runs pnpm with it.
+const nodeDir = join(workspace, 'node-bin')
+mkdirSync(nodeDir)
+symlinkSync(process.execPath, join(nodeDir, 'node'))
+const machinePath = [nodeDir, ...(process.env.PATH ?? '/usr/bin:/bin').split(':').filter((dir) => !dir.includes('node_modules'))].join(':')
 const runEnv: Record<string, string> = { PATH: machinePath, HOME: process.env.HOME ?? '/root', CI: 'true' }
 
 /** Runs the image's CMD from its WORKDIR, with this test's Node 24 standing in for the base image's `node`. */
@@ -91,6 +94,11 @@ for (const service of Object.keys(serviceEnv)) {
     t.same(readdirSync(join(app, 'services')), [service], 'only this service is shipped')
     t.notOk(existsSync(join(app, 'packages/testkit')), 'test helpers are not shipped')
     t.notOk(existsSync(join(app, `services/${service}/test`)), 'tests are not shipped')
+    t.same(runtime.cmd, ['node', ...productionNodeFlags, 'dist/server.js'], 'CMD runs dist/ with the production Node flags')
+    for (const dir of ['packages/contracts', 'packages/token-verifier', `services/${service}`]) {
+      t.ok(existsSync(join(app, dir, 'dist/index.js')) || existsSync(join(app, dir, 'dist/server.js')), `${dir}/dist is built`)
+    }
+    t.notOk(existsSync(join(app, 'scripts')), 'the build script is not shipped')
     const store = readdirSync(join(app, 'node_modules/.pnpm'))
     for (const devOnly of ['tap@', 'typescript@', 'playwright-core@', 'node@24']) t.notOk(store.some((p) => p.startsWith(devOnly)), `no ${devOnly} (a dev dependency)`)
     t.comment(`replayed in ${((Date.now() - started) / 1000).toFixed(1)} s`)

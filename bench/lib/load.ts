@@ -268,6 +268,11 @@ export function cpuTimeMs(pid: number | undefined): number | null {
  * by explicit settings), and BENCH_NODE_OPTIONS, when set, as NODE_OPTIONS (e.g. a V8 heap flag
  * whose effect on RSS and throughput is being measured).
  */
+/** Node flags for every server (BENCH_EXEC_ARGV, space-separated): the ones NODE_OPTIONS refuses, such as --cpu-prof or --trace-gc. */
+export function serverExecArgv(): string[] {
+  return process.env.BENCH_EXEC_ARGV?.split(' ').filter((flag) => flag.length > 0) ?? []
+}
+
 export function serverEnv(): Record<string, string | undefined> {
   return { NODE_ENV: undefined, ...(process.env.BENCH_NODE_OPTIONS ? { NODE_OPTIONS: process.env.BENCH_NODE_OPTIONS } : {}) }
 }

@@ -28,6 +28,8 @@ export interface SpawnServiceOptions {
   listeners?: string[]
   /** How long to wait for all listeners; default 30 s. */
   timeoutMs?: number
+  /** Node options before the entry (flags NODE_OPTIONS refuses, such as --trace-gc or --cpu-prof). */
+  execArgv?: string[]
 }
 
 export async function spawnService(options: SpawnServiceOptions): Promise<SpawnedService> {
@@ -37,7 +39,7 @@ export async function spawnService(options: SpawnServiceOptions): Promise<Spawne
     if (v !== undefined) env[k] = v
   }
   // Coverage of children is collected by tap through NODE_V8_COVERAGE, which the env keeps.
-  const child = spawn(process.execPath, [options.entry], { env, stdio: ['ignore', 'pipe', 'pipe'] })
+  const child = spawn(process.execPath, [...(options.execArgv ?? []), options.entry], { env, stdio: ['ignore', 'pipe', 'pipe'] })
   const lines: string[] = []
   const urls: Record<string, string> = {}
   let exited = false

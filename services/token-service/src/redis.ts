@@ -13,6 +13,7 @@ export function createRedisClient(url: string, options: { connectionName?: strin
     connectTimeout: 2000,
     commandTimeout: 2000,
     lazyConnect: true,
+    enableAutoPipelining: true,
     retryStrategy: (attempt) => Math.min(50 * 2 ** attempt, 1000),
   })
 }

@@ -1,4 +1,3 @@
-import { PGlite } from '@electric-sql/pglite'
 import { Kysely, PGliteDialect, PostgresDialect, sql } from 'kysely'
 import pg from 'pg'
 import type { DatabaseConfig } from '../config.ts'
@@ -37,7 +36,10 @@ export function openDatabase(config: DatabaseConfig, hooks: DatabaseHooks): Todo
       close: () => db.destroy(),
     }
   }
-  const db = new Kysely<Database>({ dialect: new PGliteDialect({ pglite: () => PGlite.create(config.dataDir) }) })
+  // Loaded only when used: PGlite's module is large, and a service on PostgreSQL never needs it.
+  const db = new Kysely<Database>({
+    dialect: new PGliteDialect({ pglite: async () => (await import('@electric-sql/pglite')).PGlite.create(config.dataDir) }),
+  })
   return {
     kind: 'pglite',
     db,
