@@ -96,6 +96,8 @@ export interface ReplayOptions {
   workspace: string
   /** Extra environment for RUN (PATH, HOME, npm cache...); the stage's ARG/ENV win. */
   runEnv?: Record<string, string>
+  /** Stands in for the base image's `node` in RUN commands that start with `node `. */
+  node?: string
 }
 
 export function replayDockerfile(options: ReplayOptions): ReplayedStage[] {
@@ -167,7 +169,9 @@ export function replayDockerfile(options: ReplayOptions): ReplayedStage[] {
       case 'RUN': {
         stage.runs.push(args)
         const runStarted = Date.now()
-        execFileSync('sh', ['-c', args], {
+        // The base image's node is Node 24; here a RUN that starts with `node ` gets the one given.
+        const command = options.node && args.startsWith('node ') ? `"${options.node}" ${args.slice('node '.length)}` : args
+        execFileSync('sh', ['-c', command], {
           cwd: inImage(stage.workdir),
           env: { ...options.runEnv, ...all },
           stdio: ['ignore', 'pipe', 'pipe'],
