@@ -19,7 +19,7 @@ export const buildPackages = ['packages/contracts', 'packages/token-verifier', '
  * of live request state (pauses of 7–11 ms) and promotes it, so the old generation fills with
  * garbage between full collections: about 100 MB more RSS per service for a few % more req/s.
  */
-export const productionNodeFlags = ['--conditions=todo-auth-dist', '--max-semi-space-size=4'] as const
+export const productionNodeFlags = ['--conditions=todo-auth-dist', '--max-semi-space-size=4', '--heap-growing-percent=100'] as const
 
 // A relative specifier ending in .ts in an import or export: `from './x.ts'`, `import './x.ts'`, `import('./x.ts')`.
 // A pattern, not a parser: text in a string or comment shaped exactly like such an import would be

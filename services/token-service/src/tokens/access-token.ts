@@ -1,6 +1,6 @@
-import { randomBytes } from 'node:crypto'
 import { SignJWT, type CryptoKey } from 'jose'
 import type { AccessTokenClaims } from '@todo-auth/contracts'
+import { secureRandomBytes } from './random.ts'
 
 /** The part of the key manager that signs: the current key, chosen at each call. */
 export interface SigningKeySource {
@@ -44,7 +44,7 @@ export function createAccessTokenIssuer(options: {
         aud: subject.audience,
         exp: iat + options.ttlSeconds,
         iat,
-        jti: randomBytes(16).toString('base64url'),
+        jti: secureRandomBytes(16).toString('base64url'),
         client_id: subject.clientId,
         scope: subject.scope.join(' '),
         sid: subject.sid,

@@ -1,4 +1,5 @@
-import { createCipheriv, createDecipheriv, createHash, createSecretKey, hkdfSync, randomBytes, type KeyObject } from 'node:crypto'
+import { createCipheriv, createDecipheriv, createHash, createSecretKey, hkdfSync, type KeyObject } from 'node:crypto'
+import { secureRandomBytes } from './random.ts'
 
 /**
  * Refresh tokens are opaque to clients (SPEC §6): base64url of the 16-byte
@@ -17,7 +18,7 @@ const sidPattern = /^[A-Za-z0-9_-]{22}$/
 
 /** A new session id: 128 random bits, base64url (22 characters). */
 export function newSessionId(): string {
-  return randomBytes(sidBytes).toString('base64url')
+  return secureRandomBytes(sidBytes).toString('base64url')
 }
 
 export function isSessionId(value: string): boolean {
@@ -28,7 +29,7 @@ export function isSessionId(value: string): boolean {
 export function mintRefreshToken(sid: string): string {
   const id = Buffer.from(sid, 'base64url')
   if (id.length !== sidBytes || !isSessionId(sid)) throw new TypeError('not a session id')
-  return Buffer.concat([id, randomBytes(secretBytes)]).toString('base64url')
+  return Buffer.concat([id, secureRandomBytes(secretBytes)]).toString('base64url')
 }
 
 /** The session a well-formed refresh token names, or undefined for anything else (an access token included). */
@@ -57,7 +58,7 @@ function successorKey(spentToken: string): KeyObject {
 }
 
 export function sealSuccessor(spentToken: string, successor: string, sid: string): string {
-  const iv = randomBytes(12)
+  const iv = secureRandomBytes(12)
   const cipher = createCipheriv('aes-256-gcm', successorKey(spentToken), iv)
   cipher.setAAD(Buffer.from(sid, 'utf8'))
   const sealed = Buffer.concat([cipher.update(successor, 'utf8'), cipher.final()])
