@@ -9,8 +9,9 @@ import type { TodoPosition } from './todo.repository.ts'
 const uuid = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i
 const isoMillis = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/
 
-export function encodeCursor(position: TodoPosition): string {
-  return Buffer.from(JSON.stringify([position.order, position.createdAt.toISOString(), position.id])).toString('base64url')
+/** `createdAt` as the repository returns it: ISO 8601, UTC, milliseconds. */
+export function encodeCursor(position: { order: number | null; createdAt: string; id: string }): string {
+  return Buffer.from(JSON.stringify([position.order, position.createdAt, position.id])).toString('base64url')
 }
 
 /** Throws ERR_INVALID_CURSOR for anything encodeCursor could not have produced. */

@@ -1,10 +1,27 @@
-import type { Kysely, Selectable } from 'kysely'
-import type { Database, TodoTable } from '../db/schema.ts'
+import { sql, type Kysely } from 'kysely'
+import type { Database } from '../db/schema.ts'
 
 // Every function takes db first (so it also works inside a transaction) and the owner second:
 // no query here can reach another user's rows (R53). Values travel as parameters only (R55).
 
-export type TodoRow = Selectable<TodoTable>
+/** A todo row as the routes use it: the timestamps already ISO 8601 strings (UTC, milliseconds). */
+export interface TodoRow {
+  id: string
+  owner: string
+  title: string
+  completed: boolean
+  order: number | null
+  created_at: string
+  updated_at: string
+}
+
+// The database formats the timestamps: pg would parse each timestamptz into a Date (postgres-date,
+// a regex per value: a fifth of everything GET /todos allocated) only for the route to format it
+// back. With the strings, GET /todos of 20 todos served about 40 % more requests per second (bench).
+// timestamptz(3) holds milliseconds, so nothing is lost; PGlite runs the same SQL.
+const isoUtc = (column: 'created_at' | 'updated_at') =>
+  sql<string>`to_char(${sql.ref(column)} at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`.as(column)
+const todoColumns = ['id', 'owner', 'title', 'completed', 'order', isoUtc('created_at'), isoUtc('updated_at')] as const
 
 /** A position in the list order (order nulls last, created_at, id). */
 export interface TodoPosition {
@@ -20,7 +37,7 @@ export interface ListOptions {
 }
 
 export async function listTodos(db: Kysely<Database>, owner: string, options: ListOptions): Promise<TodoRow[]> {
-  let query = db.selectFrom('todos').selectAll().where('owner', '=', owner)
+  let query = db.selectFrom('todos').select(todoColumns).where('owner', '=', owner)
   if (options.completed !== undefined) query = query.where('completed', '=', options.completed)
   const after = options.after
   if (after !== undefined) {
@@ -39,7 +56,7 @@ export async function listTodos(db: Kysely<Database>, owner: string, options: Li
 }
 
 export async function findTodo(db: Kysely<Database>, owner: string, id: string): Promise<TodoRow | undefined> {
-  return db.selectFrom('todos').selectAll().where('owner', '=', owner).where('id', '=', id).executeTakeFirst()
+  return db.selectFrom('todos').select(todoColumns).where('owner', '=', owner).where('id', '=', id).executeTakeFirst()
 }
 
 export async function createTodo(
@@ -50,7 +67,7 @@ export async function createTodo(
   return db
     .insertInto('todos')
     .values({ owner, title: input.title, completed: input.completed ?? false, order: input.order ?? null })
-    .returningAll()
+    .returning(todoColumns)
     .executeTakeFirstOrThrow()
 }
 
@@ -66,7 +83,7 @@ export async function updateTodo(
   if (patch.order !== undefined) changes.order = patch.order
   if (Object.keys(changes).length === 0) return findTodo(db, owner, id)
   // updated_at is set by the todos_touch_updated_at trigger.
-  return db.updateTable('todos').set(changes).where('owner', '=', owner).where('id', '=', id).returningAll().executeTakeFirst()
+  return db.updateTable('todos').set(changes).where('owner', '=', owner).where('id', '=', id).returning(todoColumns).executeTakeFirst()
 }
 
 export async function deleteTodo(db: Kysely<Database>, owner: string, id: string): Promise<boolean> {

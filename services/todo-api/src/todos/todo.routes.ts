@@ -33,8 +33,8 @@ function toTodo(row: TodoRow, origin: string): Todo {
     completed: row.completed,
     order: row.order,
     url: `${origin}/todos/${row.id}`,
-    created_at: row.created_at.toISOString(),
-    updated_at: row.updated_at.toISOString(),
+    created_at: row.created_at,
+    updated_at: row.updated_at,
   }
 }
 
