@@ -56,6 +56,9 @@ t.test('a scheduled rotation happens once per fleet when due, respecting pre-pub
   await Promise.all(members.map((m) => m.lifecycle.maintain()))
   const after = await states(members[0]!)
   t.same([after.current, after.next, after.retired], [1, 1, 1], 'exactly one rotation across three instances')
+  // The instance that won the lock reloads at once; the others learn it from the rotation's
+  // pub/sub message (their maintain() returned when they lost the lock), within a second.
+  await waitFor('every instance on the new key', () => members.every((m) => m.keys.signingKey().kid !== first), 2000)
   for (const m of members) t.not(m.keys.signingKey().kid, first, 'every instance moved to the new key')
   // A second round right after does nothing: the new next key is too young and the interval restarts.
   clock.advance(70_000)
