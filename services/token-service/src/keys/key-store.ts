@@ -95,6 +95,8 @@ export interface KeyStore {
   /**
    * Calls `listener` whenever any instance changed the key set, and also when
    * the notification channel (re)connects, since messages may have been missed.
+   * Resolves once the subscription is in place (or, when Redis is away, after a
+   * bounded wait; it keeps trying): a change made after it resolves is heard.
    */
   subscribe(listener: () => void): Promise<() => Promise<void>>
   close(): Promise<void>

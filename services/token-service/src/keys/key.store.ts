@@ -16,6 +16,9 @@ import { ensureScript, releaseLockScript, removeExpiredScript, replaceSealedScri
  * The two hashes carry no TTL on purpose: they are the key set itself, and
  * removeExpired deletes what is no longer needed.
  */
+/** How long subscribe() waits for Redis to acknowledge the SUBSCRIBE before it returns anyway. */
+const subscribeWaitMs = 2000
+
 export function createRedisKeyStore(options: { redis: Redis; prefix: string; log: FastifyBaseLogger }): KeyStore {
   const { redis, prefix, log } = options
   const metaKey = `${prefix}{signing-keys}:meta`
@@ -139,10 +142,22 @@ export function createRedisKeyStore(options: { redis: Redis; prefix: string; log
       subscriber.on('ready', () => listener())
       subscriber.on('error', (error: Error) => log.debug({ err: error }, 'key change subscriber error'))
       subscriber.connect().catch((error: unknown) => log.warn({ err: error }, 'key change subscriber cannot connect yet; retrying'))
-      subscriber.subscribe(channel).catch((error: unknown) => log.warn({ err: error }, 'key change subscription failed'))
+      const subscribed = subscriber.subscribe(channel).then(
+        () => true,
+        (error: unknown) => {
+          log.warn({ err: error }, 'key change subscription failed')
+          return false
+        },
+      )
+      // Resolves once Redis acknowledged the SUBSCRIBE, so changes from then on are heard; when Redis is
+      // away it gives up waiting after subscribeWaitMs (start-up must not hang) and keeps trying.
+      let waited: NodeJS.Timeout | undefined
+      await Promise.race([subscribed, new Promise((resolve) => (waited = setTimeout(resolve, subscribeWaitMs)))])
+      clearTimeout(waited)
       return async () => {
         subscriber.disconnect()
-        subscribers.splice(subscribers.indexOf(subscriber), 1)
+        const at = subscribers.indexOf(subscriber)
+        if (at >= 0) subscribers.splice(at, 1)
       }
     },
 

@@ -199,14 +199,15 @@ for (const [name, factory] of Object.entries(factories)) {
       const { store, second, clock } = await factory(t)
       const other = await second()
       let notified = 0
-      const gotOne = new Promise<void>((resolve) => {
-        void other.subscribe(() => {
-          notified++
-          resolve()
-        })
+      let resolveGotOne!: () => void
+      const gotOne = new Promise<void>((resolve) => (resolveGotOne = resolve))
+      const unsubscribe = await other.subscribe(() => {
+        notified++
+        resolveGotOne()
       })
-      // Let a Redis subscription settle (its connect also notifies, as a missed message may need healing).
-      await new Promise((r) => setTimeout(r, 200))
+      t.teardown(unsubscribe)
+      // subscribe() resolved: the subscription is in place. Its connect also notified (a missed
+      // message may need healing); count only what comes from now on.
       notified = 0
       const started = performance.now()
       await store.ensure({ current: await newKey(), next: await newKey() }, clock.now())
