@@ -1,4 +1,5 @@
-// Consumer: the web frontend (web/app.js, through web/web-client.ts).
+// Consumer: the web frontend: web/api-client.js, the module the page itself
+// uses, run in Node with a fetch that does what the browser does.
 // Provider: todo-api. What the page relies on: the todo resource (create,
 // list, toggle, delete) and the errors it shows or acts on (401 makes it
 // refresh and retry; 400/403/404 are shown with their problem code).
@@ -11,7 +12,8 @@ import { isoDateTime, jsonContentType, problemContentType, uuid } from '../suppo
 import { ProviderState } from '../support/provider-states.ts'
 import { publishPactWhenPassing } from '../support/publish.ts'
 import { exampleAccessToken } from './examples.ts'
-import { ApiError, callApi } from './web/web-client.ts'
+import { ApiError, createApiClient } from '../../web/api-client.js'
+import { BrowserFetch } from '../support/browser-fetch.ts'
 
 const { like, regex, boolean, integer, eachLike, fromProviderState } = MatchersV3
 const consumerPact = createConsumerPact(Participant.web, Participant.todoApi)
@@ -43,6 +45,8 @@ function problem(status: number, code: string, detail: string) {
   return { type: like('about:blank'), title: like('Error'), status, detail: like(detail), code }
 }
 
+/** The page's api client against the mock server. */
+const webClient = (baseUrl: string) => createApiClient({ baseUrl, fetch: new BrowserFetch().fetch })
 const checkTodo = Compile(Todo)
 const checkProblem = Compile(Problem)
 const failureOf = (promise: Promise<unknown>) =>
@@ -63,7 +67,7 @@ t.test('the page creates a todo', async (t) => {
         .jsonBody(todo({ title: 'buy milk', completed: false, order: null })),
     )
     .executeTest(async (server) => {
-      const created = await callApi(server.url, `Bearer ${exampleAccessToken}`, '/todos', { method: 'POST', body: { title: 'buy milk' } })
+      const created = await webClient(server.url).createTodo(exampleAccessToken, 'buy milk')
       t.ok(checkTodo.Check(created), 'the todo satisfies the shared Todo schema')
     })
 })
@@ -76,9 +80,9 @@ t.test("the page lists the user's todos", async (t) => {
     .withRequest('GET', '/todos', (b) => b.headers({ Authorization: authorization }))
     .willRespondWith(200, (b) => b.headers({ 'Content-Type': jsonContentType }).jsonBody(eachLike(todo({ order: integer(1) }))))
     .executeTest(async (server) => {
-      const list = await callApi<unknown[]>(server.url, `Bearer ${exampleAccessToken}`, '/todos')
+      const list = await webClient(server.url).listTodos(exampleAccessToken)
       t.ok(Compile(TodoList).Check(list), 'the list satisfies the shared TodoList schema')
-      t.ok((list ?? []).length > 0, 'the todo is listed')
+      t.ok(list.length > 0, 'the todo is listed')
     })
 })
 
@@ -90,9 +94,9 @@ t.test('the page marks a todo completed', async (t) => {
     .withRequest('PATCH', todoPath, (b) => b.headers({ Authorization: authorization }).jsonBody({ completed: true }))
     .willRespondWith(200, (b) => b.headers({ 'Content-Type': jsonContentType }).jsonBody(todo({ completed: true, order: integer(1) })))
     .executeTest(async (server) => {
-      const updated = await callApi<Todo>(server.url, `Bearer ${exampleAccessToken}`, `/todos/${exampleTodoId}`, { method: 'PATCH', body: { completed: true } })
+      const updated = await webClient(server.url).updateTodo(exampleAccessToken, exampleTodoId, { completed: true })
       t.ok(checkTodo.Check(updated), 'the todo satisfies the shared Todo schema')
-      t.equal(updated?.completed, true, 'the todo is completed')
+      t.equal(updated.completed, true, 'the todo is completed')
     })
 })
 
@@ -104,7 +108,7 @@ t.test('the page deletes a todo', async (t) => {
     .withRequest('DELETE', todoPath, (b) => b.headers({ Authorization: authorization }))
     .willRespondWith(204)
     .executeTest(async (server) => {
-      t.equal(await callApi(server.url, `Bearer ${exampleAccessToken}`, `/todos/${exampleTodoId}`, { method: 'DELETE' }), null, '204, nothing to read')
+      t.equal(await webClient(server.url).deleteTodo(exampleAccessToken, exampleTodoId), null, '204, nothing to read')
     })
 })
 
@@ -136,7 +140,7 @@ t.test('a token todo-api cannot verify is a 401 invalid_token', async (t) => {
         .jsonBody(problem(401, 'ERR_AUTH_INVALID_TOKEN', 'the access token is invalid')),
     )
     .executeTest(async (server) => {
-      const error = await failureOf(callApi(server.url, `Bearer ${exampleAccessToken}`, '/todos'))
+      const error = await failureOf(webClient(server.url).listTodos(exampleAccessToken))
       t.equal(error?.status, 401, '401 makes the page refresh and retry')
       t.equal(error?.code, 'ERR_AUTH_INVALID_TOKEN', 'the problem code is ERR_AUTH_INVALID_TOKEN')
     })
@@ -154,7 +158,7 @@ t.test('a token without todos:write cannot create: 403 insufficient_scope', asyn
         .jsonBody(problem(403, 'ERR_AUTH_INSUFFICIENT_SCOPE', 'the access token lacks a required scope')),
     )
     .executeTest(async (server) => {
-      const error = await failureOf(callApi(server.url, `Bearer ${exampleAccessToken}`, '/todos', { method: 'POST', body: { title: 'buy milk' } }))
+      const error = await failureOf(webClient(server.url).createTodo(exampleAccessToken, 'buy milk'))
       t.equal(error?.status, 403, 'not a 401: refreshing would not help')
       t.equal(error?.code, 'ERR_AUTH_INSUFFICIENT_SCOPE', 'the problem code is ERR_AUTH_INSUFFICIENT_SCOPE')
     })
@@ -168,7 +172,7 @@ t.test('an empty title is a 400 validation problem', async (t) => {
     .withRequest('POST', '/todos', (b) => b.headers({ Authorization: authorization }).jsonBody({ title: '' }))
     .willRespondWith(400, (b) => b.headers({ 'Content-Type': problemContentType }).jsonBody(problem(400, 'ERR_VALIDATION', 'body/title must NOT have fewer than 1 characters')))
     .executeTest(async (server) => {
-      const error = await failureOf(callApi(server.url, `Bearer ${exampleAccessToken}`, '/todos', { method: 'POST', body: { title: '' } }))
+      const error = await failureOf(webClient(server.url).createTodo(exampleAccessToken, ''))
       t.equal(error?.status, 400, 'the page shows the problem')
       t.equal(error?.code, 'ERR_VALIDATION', 'the problem code is ERR_VALIDATION')
     })
@@ -183,7 +187,7 @@ t.test('a todo that does not exist is a 404 problem', async (t) => {
     .withRequest('PATCH', `/todos/${missing}`, (b) => b.headers({ Authorization: authorization }).jsonBody({ completed: true }))
     .willRespondWith(404, (b) => b.headers({ 'Content-Type': problemContentType }).jsonBody(problem(404, 'ERR_TODO_NOT_FOUND', 'no such todo')))
     .executeTest(async (server) => {
-      const error = await failureOf(callApi(server.url, `Bearer ${exampleAccessToken}`, `/todos/${missing}`, { method: 'PATCH', body: { completed: true } }))
+      const error = await failureOf(webClient(server.url).updateTodo(exampleAccessToken, missing, { completed: true }))
       t.equal(error?.status, 404, 'the page shows the problem')
       t.equal(error?.code, 'ERR_TODO_NOT_FOUND', 'the problem code is ERR_TODO_NOT_FOUND')
     })

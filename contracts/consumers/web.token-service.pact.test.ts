@@ -1,4 +1,5 @@
-// Consumer: the web frontend (web/app.js, through web/web-client.ts).
+// Consumer: the web frontend: web/api-client.js, the module the page itself
+// uses, run in Node with a fetch that does what the browser does.
 // Provider: token-service. What the page relies on: the token endpoint's
 // answers and errors for client `web`, the refresh cookie's attributes (the
 // browser decides from them when to send it), revocation, and the sessions API.
@@ -11,7 +12,8 @@ import { compactJws, formBody, headerRules, isoDateTime, jsonContentType } from 
 import { ProviderState } from '../support/provider-states.ts'
 import { publishPactWhenPassing } from '../support/publish.ts'
 import { exampleAccessToken, exampleRefreshToken, exampleSessionId, exampleSubjectToken } from './examples.ts'
-import { ApiError, callApi, parseSetCookie, webClientId, webOrigin, WebTokenClient } from './web/web-client.ts'
+import { ApiError, CLIENT_ID as webClientId, createApiClient } from '../../web/api-client.js'
+import { BrowserFetch, parseSetCookie, webOrigin, type StoredCookie } from '../support/browser-fetch.ts'
 
 const { like, regex, integer, boolean, eachLike, fromProviderState } = MatchersV3
 const consumerPact = createConsumerPact(Participant.web, Participant.tokenService)
@@ -50,8 +52,14 @@ const exampleCookie = parseSetCookie(exampleSetCookie)
 const checkTokenResponse = Compile(TokenResponse)
 const checkOAuthError = Compile(OAuthErrorBody)
 
-function assertRefreshCookie(t: Test, client: WebTokenClient): void {
-  const cookie = client.cookie
+/** The page's api client against the mock server, in a browser that holds `cookie`. */
+function webPage(baseUrl: string, cookie: StoredCookie | null = null) {
+  const browser = new BrowserFetch(cookie)
+  return { browser, client: createApiClient({ baseUrl, fetch: browser.fetch }) }
+}
+
+function assertRefreshCookie(t: Test, browser: BrowserFetch): void {
+  const cookie = browser.cookie
   if (!t.ok(cookie, 'the refresh token arrived as a cookie') || !cookie) return
   t.equal(cookie.name, refreshCookieName, `named ${refreshCookieName}`)
   t.equal(cookie.attributes.get('path'), '/oauth', 'sent only to /oauth')
@@ -80,11 +88,11 @@ t.test('the page exchanges a BetterAuth JWT for an access token and a refresh co
       headerRules(b, 'Set-Cookie', refreshCookieRules)
     })
     .executeTest(async (server) => {
-      const client = new WebTokenClient(server.url)
+      const { browser, client } = webPage(server.url)
       const body = await client.exchange(exampleSubjectToken)
       t.ok(checkTokenResponse.Check(body), 'the answer satisfies the shared TokenResponse schema')
       t.ok(body.scope.split(' ').includes(TodoScope.write), 'the page may write todos')
-      assertRefreshCookie(t, client)
+      assertRefreshCookie(t, browser)
     })
 })
 
@@ -102,14 +110,14 @@ t.test('an invalid BetterAuth JWT is answered with invalid_grant', async (t) => 
         .jsonBody({ error: 'invalid_grant', error_description: like('the subject token is invalid') }),
     )
     .executeTest(async (server) => {
-      const client = new WebTokenClient(server.url)
+      const { browser, client } = webPage(server.url)
       const error = await client.exchange('not-a-jwt').then(
         () => undefined,
         (e: unknown) => e,
       )
       t.ok(error instanceof ApiError, 'the page shows an error')
       t.equal((error as ApiError).code, 'invalid_grant', 'the error code is invalid_grant')
-      t.equal(client.cookie, null, 'no cookie is set')
+      t.equal(browser.cookie, null, 'no cookie is set')
     })
 })
 
@@ -129,10 +137,10 @@ t.test('the page refreshes with the cookie and gets a rotated cookie', async (t)
       headerRules(b, 'Set-Cookie', refreshCookieRules)
     })
     .executeTest(async (server) => {
-      const client = new WebTokenClient(server.url, exampleCookie)
+      const { browser, client } = webPage(server.url, exampleCookie)
       const body = await client.refresh()
       t.ok(body && checkTokenResponse.Check(body), 'the answer satisfies the shared TokenResponse schema')
-      assertRefreshCookie(t, client)
+      assertRefreshCookie(t, browser)
     })
 })
 
@@ -151,7 +159,7 @@ t.test('a refresh without the cookie tells the page there is no session', async 
         .jsonBody({ error: regex('^(invalid_request|invalid_grant)$', 'invalid_request'), error_description: like('the refresh token cookie is missing') }),
     )
     .executeTest(async (server) => {
-      const client = new WebTokenClient(server.url)
+      const { client } = webPage(server.url)
       t.equal(await client.refresh(), false, 'the page signs out')
       const response = await fetch(`${server.url}/oauth/token`, {
         method: 'POST',
@@ -177,9 +185,9 @@ t.test('signing out revokes the session and clears the cookie', async (t) => {
       headerRules(b, 'Set-Cookie', [`^${refreshCookieName}=(;.*)?$`, cookieAttribute('path=/oauth'), cookieAttribute('(max-age=0|expires=thu, 01 jan 1970 00:00:00 gmt)')])
     })
     .executeTest(async (server) => {
-      const client = new WebTokenClient(server.url, exampleCookie)
+      const { browser, client } = webPage(server.url, exampleCookie)
       t.equal(await client.revoke(), 200, 'revocation answers 200')
-      t.equal(client.cookie, null, 'the browser dropped the cookie')
+      t.equal(browser.cookie, null, 'the browser dropped the cookie')
     })
 })
 
@@ -205,9 +213,9 @@ t.test("the page lists the user's sessions", async (t) => {
       ),
     )
     .executeTest(async (server) => {
-      const sessions = await callApi<unknown[]>(server.url, `Bearer ${exampleAccessToken}`, '/sessions')
+      const sessions = await webPage(server.url).client.listSessions(exampleAccessToken)
       t.ok(Compile(SessionList).Check(sessions), 'the list satisfies the shared SessionList schema')
-      t.ok((sessions ?? []).length > 0, 'the current session is listed')
+      t.ok(sessions.length > 0, 'the current session is listed')
     })
 })
 
@@ -219,7 +227,7 @@ t.test('the page signs the user out everywhere', async (t) => {
     .withRequest('DELETE', '/sessions', (b) => b.headers({ Authorization: authorization }))
     .willRespondWith(204)
     .executeTest(async (server) => {
-      t.equal(await callApi(server.url, `Bearer ${exampleAccessToken}`, '/sessions', { method: 'DELETE' }), null, '204, nothing to read')
+      t.equal(await webPage(server.url).client.revokeAllSessions(exampleAccessToken), null, '204, nothing to read')
     })
 })
 
