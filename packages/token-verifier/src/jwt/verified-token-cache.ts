@@ -1,7 +1,7 @@
 import type { CryptoKey } from 'jose'
-import type { KeyResolver, VerifiedAccessToken } from './verify-access-token.ts'
+import type { KeyResolver, VerifiedAccessToken } from './access-token.types.ts'
 
-/** Options of the verified-token cache of {@link createAccessTokenVerifier}. */
+/** Options of the verified-token cache of `createAccessTokenVerifier`. */
 export interface VerifiedTokenCacheOptions {
   /**
    * Most tokens held; the least recently used one is evicted first. Default 10 000

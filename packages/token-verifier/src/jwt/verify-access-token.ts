@@ -3,6 +3,7 @@ import { Compile } from 'typebox/compile'
 import { AccessTokenClaims } from '@todo-auth/contracts'
 import { TokenVerifierError, TokenVerifierErrorCode } from '../errors.ts'
 import type { RemoteKeySet } from '../jwks/remote-key-set.ts'
+import type { KeyResolver, VerifiedAccessToken } from './access-token.types.ts'
 import { inspectCompactJws } from './inspect-compact-jws.ts'
 import {
   cacheVerifiedTokens,
@@ -12,19 +13,7 @@ import {
   type VerifiedTokenCacheStats,
 } from './verified-token-cache.ts'
 
-/**
- * Anything that resolves a JWS header to a verification key, e.g. a {@link RemoteKeySet}.
- * With the verified-token cache on, a cached token is served only while `getKey` (or
- * `peekKey`, when present) still yields the very same CryptoKey object: a resolver should
- * return one object per key (re-importing on every call turns every hit into a re-verification).
- */
-export interface KeyResolver {
-  getKey(header: { alg?: string; kid?: string }): Promise<CryptoKey>
-  /** Optional synchronous lookup without fetching (null: no such key; undefined: ask getKey). See {@link RemoteKeySet.peekKey}. */
-  peekKey?(header: { alg?: string; kid?: string }): CryptoKey | null | undefined
-  /** Optional change counter of the keys; see {@link RemoteKeySet.version}. */
-  readonly version?: number
-}
+export type { KeyResolver, VerifiedAccessToken } from './access-token.types.ts'
 
 /** Options of {@link createAccessTokenVerifier}. */
 export interface AccessTokenVerifierOptions {
@@ -47,24 +36,6 @@ export interface AccessTokenVerifierOptions {
    * key that verified it is still in the key set; see {@link cacheVerifiedTokens}.
    */
   cache?: VerifiedTokenCacheOptions | false
-}
-
-/** A verified RFC 9068 access token. */
-export interface VerifiedAccessToken {
-  sub: string
-  /** The `scope` claim split on spaces. */
-  scope: string[]
-  roles: string[]
-  client_id: string
-  sid: string
-  jti: string
-  exp: number
-  iat: number
-  email: string
-  /** The full claims set, checked against the contracts' AccessTokenClaims. */
-  claims: AccessTokenClaims
-  /** The protected header members the token was verified with (a verified-token cache checks the key is still published). */
-  header: { alg: string; kid: string; typ: string }
 }
 
 export interface AccessTokenVerifier {
