@@ -1,6 +1,8 @@
-import { importJWK, type CryptoKey } from 'jose'
+import type { CryptoKey } from 'jose'
 import { TokenVerifierError, TokenVerifierErrorCode } from '../errors.ts'
-import { isSupportedAlgorithm, keyFitsAlgorithm, publicJwk } from './key-algorithms.ts'
+import { importKeySet, lookupKey, type KeySetKeys } from './import-key-set.ts'
+import { isSupportedAlgorithm } from './key-algorithms.ts'
+import { describeFetchError, freshnessMs, readCapped } from './read-jwks-response.ts'
 
 /** Options of {@link createRemoteKeySet}. Times are milliseconds. */
 export interface RemoteKeySetOptions {
@@ -48,24 +50,11 @@ export interface RemoteKeySet {
   readonly status: { loaded: boolean; keyCount: number; fetchedAt: number | null; lastError: string | null }
 }
 
-interface KeyEntry {
-  kid: string | undefined
-  alg: string
-  key: CryptoKey
-  /** alg, kid and public members: identifies the same key across documents. */
-  fingerprint: string
-}
-
-interface KeySetState {
-  entries: readonly KeyEntry[]
-  byKid: ReadonlyMap<string, readonly KeyEntry[]>
+interface KeySetState extends KeySetKeys {
   etag: string | null
   fetchedAt: number
   freshUntil: number
 }
-
-/** A JWKS is a few kilobytes; anything far larger is not one. */
-const maxBodyBytes = 1024 * 1024
 
 /**
  * Creates a remote key set. Behaviour:
@@ -105,79 +94,12 @@ export function createRemoteKeySet(options: RemoteKeySetOptions): RemoteKeySet {
   const isFresh = () => state !== null && now() < state.freshUntil
   const isUsable = () => state !== null && now() < state.freshUntil + staleIfErrorMs
 
-  function freshnessMs(cacheControl: string | null): number {
-    if (cacheControl === null) return defaultMaxAgeMs
-    let maxAge: number | null = null
-    for (const directive of cacheControl.toLowerCase().split(',')) {
-      const d = directive.trim()
-      if (d === 'no-store' || d === 'no-cache') return 0
-      const match = /^max-age\s*=\s*"?(\d{1,12})"?$/.exec(d)
-      if (match) maxAge = Number(match[1]) * 1000
-    }
-    return maxAge === null ? defaultMaxAgeMs : Math.min(maxAge, maxMaxAgeMs)
-  }
-
-  async function readCapped(response: Response): Promise<string> {
-    const declared = Number(response.headers.get('content-length'))
-    if (Number.isFinite(declared) && declared > maxBodyBytes) throw new Error('JWKS response too large')
-    if (response.body === null) return ''
-    const chunks: Uint8Array[] = []
-    let size = 0
-    for await (const chunk of response.body) {
-      size += chunk.byteLength
-      if (size > maxBodyBytes) throw new Error('JWKS response too large')
-      chunks.push(chunk)
-    }
-    return Buffer.concat(chunks).toString('utf8')
-  }
-
-  /** The alg a JWK may be used with, or undefined when it is unusable here. */
-  function algorithmOf(jwk: Record<string, unknown>): string | undefined {
-    if (jwk.alg !== undefined) {
-      return typeof jwk.alg === 'string' && allowed.has(jwk.alg) && keyFitsAlgorithm(jwk, jwk.alg) ? jwk.alg : undefined
-    }
-    const fitting = [...allowed].filter((alg) => keyFitsAlgorithm(jwk, alg))
-    return fitting.length === 1 ? fitting[0] : undefined
-  }
-
-  async function importDocument(document: unknown, previous: readonly KeyEntry[]): Promise<KeyEntry[]> {
-    if (typeof document !== 'object' || document === null || !Array.isArray((document as { keys?: unknown }).keys)) {
-      throw new Error('JWKS document is not an object with a keys array')
-    }
-    const known = new Map(previous.map((entry) => [entry.fingerprint, entry.key]))
-    const imports: Promise<KeyEntry | undefined>[] = []
-    for (const candidate of (document as { keys: unknown[] }).keys) {
-      if (typeof candidate !== 'object' || candidate === null || Array.isArray(candidate)) continue
-      const jwk = candidate as Record<string, unknown>
-      if (jwk.use !== undefined && jwk.use !== 'sig') continue
-      if (jwk.key_ops !== undefined && !(Array.isArray(jwk.key_ops) && jwk.key_ops.includes('verify'))) continue
-      if (jwk.kid !== undefined && (typeof jwk.kid !== 'string' || jwk.kid.length === 0)) continue
-      const alg = algorithmOf(jwk)
-      const members = publicJwk(jwk)
-      if (alg === undefined || members === undefined) continue
-      const kid = jwk.kid as string | undefined
-      const fingerprint = JSON.stringify([alg, kid ?? null, members])
-      const reused = known.get(fingerprint)
-      if (reused) {
-        imports.push(Promise.resolve({ kid, alg, key: reused, fingerprint }))
-        continue
-      }
-      imports.push(
-        importJWK({ ...members, alg, ext: false }, alg).then(
-          (key) => (key instanceof Uint8Array ? undefined : { kid, alg, key, fingerprint }),
-          () => undefined,
-        ),
-      )
-    }
-    return (await Promise.all(imports)).filter((entry): entry is KeyEntry => entry !== undefined)
-  }
-
   async function fetchOnce(): Promise<void> {
     const headers: Record<string, string> = { accept: 'application/jwk-set+json, application/json' }
     if (state?.etag) headers['if-none-match'] = state.etag
     const response = await fetchImpl(url, { headers, redirect: 'error', signal: AbortSignal.timeout(timeoutMs) })
     const at = now()
-    const maxAge = freshnessMs(response.headers.get('cache-control'))
+    const maxAge = freshnessMs(response.headers.get('cache-control'), { defaultMaxAgeMs, maxMaxAgeMs })
     if (response.status === 304 && state !== null) {
       await response.body?.cancel()
       state = { ...state, etag: response.headers.get('etag') ?? state.etag, fetchedAt: at, freshUntil: at + maxAge }
@@ -194,31 +116,12 @@ export function createRemoteKeySet(options: RemoteKeySetOptions): RemoteKeySet {
     } catch {
       throw new Error('JWKS response is not JSON')
     }
-    const entries = await importDocument(document, state?.entries ?? [])
-    const byKid = new Map<string, KeyEntry[]>()
-    for (const entry of entries) {
-      if (entry.kid === undefined) continue
-      const list = byKid.get(entry.kid)
-      if (list) list.push(entry)
-      else byKid.set(entry.kid, [entry])
-    }
+    const { entries, byKid } = await importKeySet(document, state?.entries ?? [], allowed)
     const previous = state?.entries ?? []
     if (entries.length !== previous.length || entries.some((entry, i) => entry.key !== previous[i]!.key || entry.kid !== previous[i]!.kid)) {
       version += 1
     }
     state = { entries, byKid, etag: response.headers.get('etag'), fetchedAt: at, freshUntil: at + maxAge }
-  }
-
-  function describe(error: unknown): Error {
-    if (error instanceof Error && (error.name === 'TimeoutError' || error.name === 'AbortError')) {
-      return new Error(`JWKS fetch timed out after ${timeoutMs} ms`)
-    }
-    if (error instanceof Error) {
-      const cause = error.cause as { code?: unknown } | undefined
-      const code = typeof cause?.code === 'string' ? ` (${cause.code})` : ''
-      return new Error(`${error.message}${code}`)
-    }
-    return new Error('JWKS fetch failed')
   }
 
   /** Starts a fetch, or returns the one in flight: concurrent callers share one request. */
@@ -231,7 +134,7 @@ export function createRemoteKeySet(options: RemoteKeySetOptions): RemoteKeySet {
           lastError = null
         },
         (error: unknown) => {
-          lastError = describe(error)
+          lastError = describeFetchError(error, timeoutMs)
           throw lastError
         },
       )
@@ -248,19 +151,7 @@ export function createRemoteKeySet(options: RemoteKeySetOptions): RemoteKeySet {
       () => false,
     )
 
-  function lookup(alg: string, kid: string | undefined): CryptoKey | undefined {
-    if (state === null) return undefined
-    const pool = kid === undefined ? state.entries : state.byKid.get(kid)
-    if (pool === undefined) return undefined
-    // Without a kid, only an unambiguous key is acceptable. No allocation: this runs on every cache hit.
-    let found: CryptoKey | undefined
-    for (const entry of pool) {
-      if (entry.alg !== alg) continue
-      if (found !== undefined) return undefined
-      found = entry.key
-    }
-    return found
-  }
+  const lookup = (alg: string, kid: string | undefined) => (state === null ? undefined : lookupKey(state, alg, kid))
 
   const unavailable = () => new TokenVerifierError(TokenVerifierErrorCode.jwksUnavailable, { cause: lastError ?? undefined })
   const noMatchingKey = () => new TokenVerifierError(TokenVerifierErrorCode.jwksNoMatchingKey)
