@@ -4,12 +4,11 @@
 import { randomBytes } from 'node:crypto'
 import { resolve } from 'node:path'
 import t from 'tap'
-import { createTestRedisPrefix, spawnService, startIdentity, testRedisUrl } from '@todo-auth/testkit'
+import { createTestRedisPrefix, spawnService, spawnTokenService, startIdentity } from '@todo-auth/testkit'
 import { loadRouteTable } from '../infra/gateway/routes.ts'
 import { gatewayKinds, hostPort, nginxBinary, repoRoot, startGateway, type GatewayKind } from './helpers/gateways.ts'
 
 const origin = 'http://localhost:8080' // a trusted browser origin of identity and of the web client
-const adminToken = randomBytes(32).toString('base64url')
 const table = loadRouteTable()
 
 const redis = createTestRedisPrefix('t:gw')
@@ -17,23 +16,8 @@ t.teardown(() => redis.cleanup())
 
 const identity = await startIdentity({ embedded: true, env: { TRUST_PROXY: '127.0.0.1' } })
 t.teardown(() => identity.close())
-const tokenService = await spawnService({
-  entry: resolve(repoRoot, 'services/token-service/src/server.ts'),
-  listeners: ['public', 'admin'],
-  env: {
-    HOST: '127.0.0.1',
-    PORT: '0',
-    ADMIN_HOST: '127.0.0.1',
-    ADMIN_PORT: '0',
-    ADMIN_TOKEN: adminToken,
-    REDIS_URL: testRedisUrl,
-    REDIS_PREFIX: redis.prefix,
-    KEY_ENCRYPTION_KEY: randomBytes(32).toString('hex'),
-    BETTER_AUTH_JWKS_URL: identity.jwksUrl,
-    TRUST_PROXY: '127.0.0.1',
-    LOG_LEVEL: 'info',
-  },
-})
+const tokenService = await spawnTokenService({ redisPrefix: redis.prefix, identity, admin: true, env: { TRUST_PROXY: '127.0.0.1' } })
+const adminToken = tokenService.adminToken!
 t.teardown(() => tokenService.stop())
 const todoApi = await spawnService({
   entry: resolve(repoRoot, 'services/todo-api/src/server.ts'),
@@ -42,7 +26,7 @@ const todoApi = await spawnService({
     PORT: '0',
     DATABASE_URL: undefined,
     PGLITE_DATA_DIR: undefined,
-    TOKEN_SERVICE_JWKS_URL: `${tokenService.url}/.well-known/jwks.json`,
+    TOKEN_SERVICE_JWKS_URL: tokenService.jwksUrl,
     TRUST_PROXY: '127.0.0.1',
     LOG_LEVEL: 'info',
   },

@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs'
 import { join } from 'node:path'
-import { createTestRedisPrefix, createTestSchema, spawnService, startIdentity, testRedisUrl, type SpawnedService } from '@todo-auth/testkit'
+import { createTestRedisPrefix, createTestSchema, spawnService, spawnTokenService, startIdentity, type SpawnedService, type SpawnedTokenService } from '@todo-auth/testkit'
 import { productionNodeFlags } from '../../scripts/build.ts'
 import type { BenchIssuer } from './issuer.ts'
 import { cpuTimeMs, peakRssMb, runLoad, serverEnv, serverExecArgv, type LoadResult } from './load.ts'
@@ -87,28 +87,21 @@ export async function tokenServiceScenarios(options: Common & { notes: string[] 
   if (!existsSync(entry)) return 'token-service not built yet: not measured'
   const identity = await startIdentity()
   const { prefix, cleanup } = createTestRedisPrefix('bench')
-  let service: SpawnedService | undefined
+  let service: SpawnedTokenService | undefined
   try {
-    service = await spawnService({
+    service = await spawnTokenService({
       entry,
+      execArgv,
+      redisPrefix: prefix,
+      identity,
       env: {
-        PORT: '0',
-        ADMIN_PORT: '0',
         LOG_LEVEL: 'warn',
-        REDIS_URL: testRedisUrl,
-        REDIS_PREFIX: prefix,
-        KEY_ENCRYPTION_KEY: 'a'.repeat(64),
-        BETTER_AUTH_JWKS_URL: identity.jwksUrl,
-        BETTER_AUTH_ISSUER: identity.issuer,
-        BETTER_AUTH_AUDIENCE: identity.audience,
-        BETTER_AUTH_ALGORITHMS: identity.algorithms.join(','),
         // The bench's one client address would trip the per-IP limit at once; the limiter still runs (one Redis call per request).
         RATE_LIMIT_MAX: '100000000',
         ...serverEnv(),
       },
-      execArgv,
     })
-    const url = `${service.url}/oauth/token`
+    const url = service.tokenUrl
     const jwts: string[] = []
     for (let i = 0; i < 8; i += 1) jwts.push((await identity.signUp()).jwt)
     const form = 'application/x-www-form-urlencoded'

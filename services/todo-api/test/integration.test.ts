@@ -1,10 +1,8 @@
-import { randomBytes } from 'node:crypto'
-import { fileURLToPath } from 'node:url'
 import t, { type Test } from 'tap'
 import { decodeJwt, decodeProtectedHeader } from 'jose'
 import { Compile } from 'typebox/compile'
 import { AccessTokenClaims, Todo, TodoList, TokenResponse } from '@todo-auth/contracts'
-import { createTestRedisPrefix, createTestSchema, spawnService, startIdentity, testRedisUrl } from '@todo-auth/testkit'
+import { createTestRedisPrefix, createTestSchema, spawnTokenService, startIdentity } from '@todo-auth/testkit'
 import { buildApp, createTokenKeySet } from '../src/app.ts'
 import { loadConfig } from '../src/config.ts'
 import { openDatabase } from '../src/db/database.ts'
@@ -13,30 +11,11 @@ import { migrateToLatest } from '../src/db/migrate.ts'
 // Phase 3 of issue 4: the real identity (BetterAuth) and the real token-service as child
 // processes, a real access token obtained by exchange, used against todo-api.
 
-const tokenServiceEntry = fileURLToPath(new URL('../../token-service/src/server.ts', import.meta.url))
-
 const identity = await startIdentity()
 t.teardown(() => identity.close())
 const redis = createTestRedisPrefix('t-todo-int')
 t.teardown(() => redis.cleanup())
-const tokenService = await spawnService({
-  entry: tokenServiceEntry,
-  env: {
-    HOST: '127.0.0.1',
-    PORT: '0',
-    ADMIN_TOKEN: undefined,
-    ISSUER: 'http://localhost:8080',
-    REDIS_URL: testRedisUrl,
-    REDIS_PREFIX: redis.prefix,
-    KEY_ENCRYPTION_KEY: randomBytes(32).toString('hex'),
-    BETTER_AUTH_JWKS_URL: identity.jwksUrl,
-    BETTER_AUTH_ISSUER: identity.issuer,
-    BETTER_AUTH_AUDIENCE: identity.audience,
-    BETTER_AUTH_ALGORITHMS: identity.algorithms.join(','),
-    COOKIE_SECURE: 'false',
-    LOG_LEVEL: 'info',
-  },
-})
+const tokenService = await spawnTokenService({ redisPrefix: redis.prefix, identity, env: { COOKIE_SECURE: 'false' } })
 t.teardown(() => tokenService.kill())
 
 /** Starts an in-process todo-api on its own schema that trusts only this token-service's JWKS. */
@@ -46,7 +25,7 @@ async function startTodoApi(t: Test) {
   const config = loadConfig({
     DATABASE_URL: schema.url,
     PORT: '0',
-    TOKEN_SERVICE_JWKS_URL: `${tokenService.url}/.well-known/jwks.json`,
+    TOKEN_SERVICE_JWKS_URL: tokenService.jwksUrl,
     JWKS_TIMEOUT_MS: '1000',
     LOG_LEVEL: 'silent',
   })
