@@ -4,11 +4,11 @@ import { signExample } from '../support/token-sign.ts'
 
 /**
  * Example values the consumer tests put into the pacts. Fixed, so the pact
- * files are reproducible; times sit in the past, so the consumer tests run the
- * consumers' verifiers with a clock injected at `exampleNowMs`.
+ * files are reproducible; times sit in the past, so the tokens a consumer
+ * process really verifies are signed with them moved to now
+ * (support/example-issuer.ts issuedNow).
  */
 export const exampleIat = 1_790_000_000
-export const exampleNowMs = (exampleIat + 60) * 1000
 
 /** Our issuer and todo-api's audience as DEFAULTS.md fixes them. */
 export const tokenIssuer = 'http://localhost:8080'

@@ -3,20 +3,23 @@
 // relies on: the JWKS document, the RFC 8414 metadata, and the access token's
 // header and claims. The token is opaque to HTTP matching, so its decoded
 // header and claims are stated as a message; token-service's verification
-// produces that message from a token it really issued.
+// produces that message from a token it really issued. The consumer under test
+// is todo-api itself, a process started from its server.ts with the environment
+// it reads in production (no test imports a service's source).
+import { readFileSync } from 'node:fs'
 import t from 'tap'
 import { MatchersV3 } from '@pact-foundation/pact'
 import { Compile } from 'typebox/compile'
 import { AccessTokenClaims, AccessTokenHeader, AuthorizationServerMetadata, Jwks, TodoScope } from '@todo-auth/contracts'
-import { createRemoteKeySet } from '@todo-auth/token-verifier'
 import { createConsumerPact, Participant } from '../support/consumer-pact.ts'
+import { issuedNow, serveJwks } from '../support/example-issuer.ts'
 import { exampleAccessTokenKey } from '../support/example-keys.ts'
 import { base64url, jsonContentType } from '../support/pact-dsl.ts'
 import { MessageDescription, ProviderState } from '../support/provider-states.ts'
 import { publishPactWhenPassing } from '../support/publish.ts'
 import { signExample } from '../support/token-sign.ts'
-import { exampleAccessTokenClaims, exampleAccessTokenHeader, exampleNowMs, todoApiAudience, tokenIssuer } from './examples.ts'
-import { loadConfig, startTodoApi } from './todo-api/todo-api-under-test.ts'
+import { startTodoApiProcess } from '../support/provider-stack.ts'
+import { exampleAccessTokenClaims, exampleAccessTokenHeader, todoApiAudience, tokenIssuer } from './examples.ts'
 
 const { like, regex, eachLike, integer, arrayContaining } = MatchersV3
 const consumerPact = createConsumerPact(Participant.todoApi, Participant.tokenService)
@@ -46,8 +49,16 @@ const accessTokenMessage = {
   },
 }
 
-const exampleKeySetFetch: typeof fetch = async () =>
-  new Response(JSON.stringify({ keys: [exampleJwk] }), { headers: { 'content-type': 'application/json' } })
+/**
+ * A default of todo-api's environment as docs/configuration.md states it (the
+ * operators' reference, held to todo-api's schema by services/todo-api/test/config.test.ts).
+ */
+function documentedDefault(name: string): string {
+  const doc = readFileSync(new URL('../../docs/configuration.md', import.meta.url), 'utf8')
+  const value = new RegExp(`^\\| \`${name}\` \\| \`([^\`]*)\` \\|`, 'm').exec(doc)?.[1]
+  if (value === undefined) throw new Error(`docs/configuration.md states no default of ${name}`)
+  return value
+}
 
 t.test('todo-api fetches the JWKS and accepts a token signed with a published key', async (t) => {
   await pact
@@ -79,10 +90,10 @@ t.test('todo-api fetches the JWKS and accepts a token signed with a published ke
       const jwksUrl = `${server.url}/.well-known/jwks.json`
       const document = await (await fetch(jwksUrl, { headers: { accept: 'application/jwk-set+json, application/json' } })).json()
       t.ok(Compile(Jwks).Check(document), 'the example JWKS satisfies the shared Jwks schema')
-      const { app } = await startTodoApi(t, { env: { TOKEN_SERVICE_JWKS_URL: jwksUrl }, now: () => exampleNowMs })
-      const token = await signExample(exampleAccessTokenKey, exampleAccessTokenHeader, exampleAccessTokenClaims)
-      const res = await app.inject({ url: '/todos', headers: { authorization: `Bearer ${token}` } })
-      t.equal(res.statusCode, 200, 'todo-api verified the token with the key from the JWKS')
+      const todoApi = await startTodoApiProcess(t, { TOKEN_SERVICE_JWKS_URL: jwksUrl })
+      const token = await signExample(exampleAccessTokenKey, exampleAccessTokenHeader, issuedNow(exampleAccessTokenClaims))
+      const res = await fetch(`${todoApi.url}/todos`, { headers: { authorization: `Bearer ${token}` } })
+      t.equal(res.status, 200, 'todo-api verified the token with the key from the JWKS')
     })
 })
 
@@ -105,9 +116,14 @@ t.test("todo-api's configuration agrees with the authorization server metadata",
         t.ok(Compile(AuthorizationServerMetadata.properties[member]).Check(metadata[member]), `${member} has the shared schema's type`)
       }
       // todo-api is configured (TOKEN_ISSUER, TOKEN_SERVICE_JWKS_URL) from these members; its defaults must agree.
-      const config = loadConfig({})
-      t.equal(config.token.issuer, metadata.issuer, 'TOKEN_ISSUER is the metadata issuer')
-      t.equal(new URL(config.token.jwksUrl).pathname, new URL(metadata.jwks_uri).pathname, 'TOKEN_SERVICE_JWKS_URL has the path of jwks_uri')
+      t.equal(documentedDefault('TOKEN_ISSUER'), metadata.issuer, 'TOKEN_ISSUER is the metadata issuer')
+      const jwksPath = new URL(metadata.jwks_uri).pathname
+      t.equal(new URL(documentedDefault('TOKEN_SERVICE_JWKS_URL')).pathname, jwksPath, 'TOKEN_SERVICE_JWKS_URL has the path of jwks_uri')
+      // And todo-api left at its default TOKEN_ISSUER accepts a token of this issuer.
+      const todoApi = await startTodoApiProcess(t, { TOKEN_SERVICE_JWKS_URL: await serveJwks(t, { keys: [exampleJwk] }, jwksPath) })
+      const token = await signExample(exampleAccessTokenKey, exampleAccessTokenHeader, issuedNow({ ...exampleAccessTokenClaims, iss: metadata.issuer }))
+      const res = await fetch(`${todoApi.url}/todos`, { headers: { authorization: `Bearer ${token}` } })
+      t.equal(res.status, 200, 'the default TOKEN_ISSUER accepts the metadata issuer')
       for (const scope of Object.values(TodoScope)) t.ok(metadata.scopes_supported.includes(scope), `${scope} is supported`)
     })
 })
@@ -121,15 +137,18 @@ t.test('todo-api serves the caller of an access token with exactly these header 
       const { header, claims } = message.contents.content as { header: AccessTokenHeader; claims: AccessTokenClaims }
       t.ok(Compile(AccessTokenHeader).Check(header), 'the header satisfies the shared AccessTokenHeader schema')
       t.ok(Compile(AccessTokenClaims).Check(claims), 'the claims satisfy the shared AccessTokenClaims schema')
-      const keySet = createRemoteKeySet({ url: 'http://token-service.invalid/.well-known/jwks.json', algorithms: ['ES256'], fetch: exampleKeySetFetch })
-      const { app } = await startTodoApi(t, { now: () => (claims.iat + 60) * 1000, keySet })
-      const authorization = `Bearer ${await signExample(exampleAccessTokenKey, header, claims)}`
-      const created = await app.inject({ method: 'POST', url: '/todos', headers: { authorization }, payload: { title: 'contract' } })
-      t.equal(created.statusCode, 201, 'todos:write lets the caller create')
-      const listed = await app.inject({ url: '/todos', headers: { authorization } })
-      t.equal(listed.statusCode, 200, 'todos:read lets the caller list')
+      const todoApi = await startTodoApiProcess(t, { TOKEN_SERVICE_JWKS_URL: await serveJwks(t, { keys: [exampleJwk] }, '/.well-known/jwks.json') })
+      const authorization = `Bearer ${await signExample(exampleAccessTokenKey, header, issuedNow(claims))}`
+      const created = await fetch(`${todoApi.url}/todos`, {
+        method: 'POST',
+        headers: { authorization, 'content-type': 'application/json' },
+        body: JSON.stringify({ title: 'contract' }),
+      })
+      t.equal(created.status, 201, 'todos:write lets the caller create')
+      const listed = await fetch(`${todoApi.url}/todos`, { headers: { authorization } })
+      t.equal(listed.status, 200, 'todos:read lets the caller list')
       t.same(
-        listed.json().map((todo: { title: string }) => todo.title),
+        ((await listed.json()) as { title: string }[]).map((todo) => todo.title),
         ['contract'],
         'the todo belongs to the sub of the token',
       )

@@ -3,19 +3,19 @@
 // and the JWT's header and claims (sub, iss, aud, iat, exp, email, role).
 // The JWT is opaque to HTTP matching, so its decoded header and claims are a
 // message; identity's verification produces it from a JWT BetterAuth issued.
-import t from 'tap'
+import t, { type Test } from 'tap'
 import { MatchersV3 } from '@pact-foundation/pact'
+import { decodeJwt } from 'jose'
+import { GrantType, TokenTypeUri } from '@todo-auth/contracts'
+import { spawnTokenService } from '@todo-auth/testkit'
 import { createConsumerPact, Participant } from '../support/consumer-pact.ts'
+import { issuedNow, serveJwks } from '../support/example-issuer.ts'
 import { exampleBetterAuthKey } from '../support/example-keys.ts'
 import { base64url, jsonContentType } from '../support/pact-dsl.ts'
 import { MessageDescription, ProviderState } from '../support/provider-states.ts'
 import { publishPactWhenPassing } from '../support/publish.ts'
 import { signExample } from '../support/token-sign.ts'
-import { betterAuthAudience, betterAuthIssuer, exampleNowMs, exampleSubjectToken, exampleSubjectTokenClaims } from './examples.ts'
-// The consumer under test is token-service's own subject-token verifier and
-// configuration (test code only; no service imports another's source).
-import { loadConfig } from '../../services/token-service/src/config.ts'
-import { createSubjectTokenVerifier } from '../../services/token-service/src/upstream/verify-subject-token.ts'
+import { betterAuthAudience, betterAuthIssuer, exampleSubjectTokenClaims } from './examples.ts'
 
 const { like, regex, integer, eachLike } = MatchersV3
 const consumerPact = createConsumerPact(Participant.tokenService, Participant.identity)
@@ -37,10 +37,32 @@ const subjectTokenMessage = {
   },
 }
 
-/** token-service's own configuration with BetterAuth's JWKS at `jwksUrl`, everything else at its defaults. */
-function subjectTokenVerifier(jwksUrl: string, nowMs: number, fetchImpl?: typeof fetch) {
-  const config = loadConfig({ BETTER_AUTH_JWKS_URL: jwksUrl, LOG_LEVEL: 'silent' })
-  return createSubjectTokenVerifier(config, { clock: { now: () => nowMs }, ...(fetchImpl ? { fetch: fetchImpl } : {}) })
+/**
+ * The consumer under test: token-service itself, as a process (no test imports a
+ * service's source), trusting the BetterAuth whose JWKS is at `jwksUrl`, on its
+ * in-process store. What it makes of a subject token is read from the access token
+ * a token exchange (client `cli`) answers with.
+ */
+async function tokenServiceTrusting(t: Test, jwksUrl: string) {
+  const service = await spawnTokenService({
+    identity: { jwksUrl, issuer: betterAuthIssuer, audience: betterAuthAudience, algorithms: ['EdDSA'] },
+    // As for the providers (support/provider-stack.ts): token-service's own tests measure its coverage.
+    env: { LOG_LEVEL: 'warn', NODE_V8_COVERAGE: undefined },
+  })
+  t.teardown(() => service.stop())
+  return {
+    async exchange(subjectToken: string) {
+      const response = await fetch(service.tokenUrl, {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        body: new URLSearchParams({ grant_type: GrantType.tokenExchange, subject_token: subjectToken, subject_token_type: TokenTypeUri.jwt, client_id: 'cli' }),
+      })
+      const body = (await response.json()) as { access_token?: string; error?: string }
+      if (!body.access_token) throw new Error(`the exchange was refused (${response.status} ${body.error})`)
+      const { sub, email, roles } = decodeJwt(body.access_token)
+      return { sub, email, roles }
+    },
+  }
 }
 
 t.test("token-service fetches BetterAuth's JWKS and accepts a JWT signed with a published key", async (t) => {
@@ -54,8 +76,9 @@ t.test("token-service fetches BetterAuth's JWKS and accepts a JWT signed with a 
       }),
     )
     .executeTest(async (server) => {
-      const verifier = subjectTokenVerifier(`${server.url}/api/auth/jwks`, exampleNowMs)
-      const identity = await verifier.verify(exampleSubjectToken)
+      const tokenService = await tokenServiceTrusting(t, `${server.url}/api/auth/jwks`)
+      const subjectToken = await signExample(exampleBetterAuthKey, {}, issuedNow(exampleSubjectTokenClaims))
+      const identity = await tokenService.exchange(subjectToken)
       t.same(identity, { sub: exampleSubjectTokenClaims.sub, email: exampleSubjectTokenClaims.email, roles: ['user'] }, 'sub, email and roles come from the JWT')
     })
 })
@@ -67,10 +90,8 @@ t.test('token-service accepts a BetterAuth JWT with exactly this header and thes
     .expectsToReceive(MessageDescription.betterAuthJwt, (b) => b.withJSONContent(subjectTokenMessage))
     .executeTest(async (message) => {
       const { header, claims } = message.contents.content as { header: Record<string, unknown>; claims: typeof exampleSubjectTokenClaims }
-      const jwks = JSON.stringify({ keys: [exampleJwk] })
-      const serveExampleKeys: typeof fetch = async () => new Response(jwks, { headers: { 'content-type': 'application/json' } })
-      const verifier = subjectTokenVerifier('http://identity.invalid/api/auth/jwks', (claims.iat + 60) * 1000, serveExampleKeys)
-      const identity = await verifier.verify(await signExample(exampleBetterAuthKey, header, claims))
+      const tokenService = await tokenServiceTrusting(t, await serveJwks(t, { keys: [exampleJwk] }, '/api/auth/jwks'))
+      const identity = await tokenService.exchange(await signExample(exampleBetterAuthKey, header, issuedNow(claims)))
       t.equal(identity.sub, claims.sub, 'sub is the user id')
       t.equal(identity.email, claims.email, 'email is taken as is')
       t.same(identity.roles, ['user'], 'role maps to roles')

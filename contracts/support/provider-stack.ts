@@ -1,12 +1,11 @@
-import { randomBytes } from 'node:crypto'
 import { resolve } from 'node:path'
 import type { Test } from 'tap'
 import {
   createTestRedisPrefix,
   createTestSchema,
   spawnService,
+  spawnTokenService,
   startIdentity,
-  testRedisUrl,
   type SpawnedService,
   type StartedIdentity,
 } from '@todo-auth/testkit'
@@ -42,25 +41,11 @@ export interface StartedTokenService {
 export async function startTokenServiceProvider(t: Test, identity: StartedIdentity, env: Record<string, string> = {}): Promise<StartedTokenService> {
   const redis = createTestRedisPrefix('t_contract_ts')
   t.teardown(() => redis.cleanup())
-  const service = await spawnService({
-    entry: resolve(servicesDir, 'token-service/src/server.ts'),
-    env: {
-      HOST: '127.0.0.1',
-      PORT: '0',
-      ADMIN_TOKEN: undefined,
-      REDIS_URL: testRedisUrl,
-      REDIS_PREFIX: redis.prefix,
-      KEY_ENCRYPTION_KEY: randomBytes(32).toString('hex'),
-      BETTER_AUTH_JWKS_URL: identity.jwksUrl,
-      BETTER_AUTH_ISSUER: identity.issuer,
-      BETTER_AUTH_AUDIENCE: identity.audience,
-      BETTER_AUTH_ALGORITHMS: identity.algorithms.join(','),
-      // Every verification request comes from 127.0.0.1.
-      RATE_LIMIT_MAX: '100000',
-      LOG_LEVEL: 'info',
-      ...noCoverage,
-      ...env,
-    },
+  const service = await spawnTokenService({
+    redisPrefix: redis.prefix,
+    identity,
+    // Every verification request comes from 127.0.0.1.
+    env: { RATE_LIMIT_MAX: '100000', ...noCoverage, ...env },
   })
   // Stopped before the prefix is cleaned (teardowns run in reverse order).
   t.teardown(() => service.stop())
@@ -72,21 +57,22 @@ export interface StartedTodoApi {
   service: SpawnedService
 }
 
-export async function startTodoApiProvider(t: Test, tokenService: StartedTokenService): Promise<StartedTodoApi> {
+/**
+ * todo-api as a process from its server.ts on a PostgreSQL schema of its own,
+ * configured by `env` over quiet test defaults. The consumer test of todo-api
+ * runs it this way too (pointed at the pact mock server), so no test imports its source.
+ */
+export async function startTodoApiProcess(t: Test, env: Record<string, string | undefined> = {}): Promise<StartedTodoApi> {
   const schema = await createTestSchema('t_contract_todo')
   t.teardown(() => schema.drop())
   const service = await spawnService({
     entry: resolve(servicesDir, 'todo-api/src/server.ts'),
-    env: {
-      HOST: '127.0.0.1',
-      PORT: '0',
-      DATABASE_URL: schema.url,
-      PGLITE_DATA_DIR: undefined,
-      TOKEN_SERVICE_JWKS_URL: `${tokenService.url}/.well-known/jwks.json`,
-      LOG_LEVEL: 'info',
-      ...noCoverage,
-    },
+    env: { HOST: '127.0.0.1', PORT: '0', DATABASE_URL: schema.url, PGLITE_DATA_DIR: undefined, LOG_LEVEL: 'info', ...noCoverage, ...env },
   })
   t.teardown(() => service.stop())
   return { url: service.url, service }
+}
+
+export function startTodoApiProvider(t: Test, tokenService: StartedTokenService): Promise<StartedTodoApi> {
+  return startTodoApiProcess(t, { TOKEN_SERVICE_JWKS_URL: `${tokenService.url}/.well-known/jwks.json` })
 }
