@@ -3,8 +3,9 @@ import { join } from 'node:path'
 import { createTestRedisPrefix, createTestSchema, spawnService, spawnTokenService, startIdentity, type SpawnedService, type SpawnedTokenService } from '@todo-auth/testkit'
 import { productionNodeFlags } from '../../scripts/build.ts'
 import type { BenchIssuer } from './issuer.ts'
-import { cpuTimeMs, peakRssMb, runLoad, serverEnv, serverExecArgv, type LoadResult } from './load.ts'
+import { runLoad, type LoadResult } from './load.ts'
 import { runPaced } from './paced.ts'
+import { cpuTimeMs, peakRssMb, serverEnv, serverExecArgv } from './server-process.ts'
 
 /**
  * How a service is started: as in production (dist/, built by scripts/build.ts, with
