@@ -4,7 +4,9 @@
 // every route, header and body byte can be checked; test/gateway-services.test.ts
 // puts the same gateways in front of the real services.
 import { createHash } from 'node:crypto'
+import { readdirSync, readFileSync } from 'node:fs'
 import { createServer, request as httpRequest, type IncomingHttpHeaders, type Server } from 'node:http'
+import { extname } from 'node:path'
 import t from 'tap'
 import { loadRouteTable, upstreamNames, type UpstreamName } from '../infra/gateway/routes.ts'
 import { gatewayKinds, nginxBinary, startGateway, type GatewayKind } from './helpers/gateways.ts'
@@ -19,6 +21,9 @@ interface Echo {
 }
 
 const table = loadRouteTable()
+
+/** The types the demo page's files must be served with (both gateways list them: dev-gateway.ts, default.conf.template). */
+const webTypes: Readonly<Record<string, string>> = { '.html': 'text/html', '.js': 'text/javascript', '.css': 'text/css' }
 
 /** An upstream that answers every request with what it received; `?status=` and `?cookie=` shape the answer. */
 async function startEcho(upstream: UpstreamName, hits: Echo[]): Promise<{ server: Server; hostPort: string }> {
@@ -129,6 +134,18 @@ function gatewayTest(kind: GatewayKind) {
       const post = await fetch(`${base}/index.html`, { method: 'POST', body: 'x' })
       await post.arrayBuffer()
       t.equal(post.status, 405, 'the page is read-only')
+    })
+
+    t.test("every file of web/ is served as it is, with its type (a module script needs a JavaScript type, nosniff refuses others)", async (t) => {
+      const webDir = new URL('../web/', import.meta.url)
+      for (const name of readdirSync(webDir)) {
+        const type = webTypes[extname(name)]
+        if (!t.ok(type, `${name} has a known type`) || !type) continue
+        const response = await fetch(`${base}/${name}`)
+        t.equal(response.status, 200, `/${name}`)
+        t.match(response.headers.get('content-type'), new RegExp(`^${type}(;|$)`), `/${name} is ${type}`)
+        t.equal(await response.text(), readFileSync(new URL(name, webDir), 'utf8'), `/${name} byte for byte`)
+      }
     })
 
     t.test('X-Forwarded-For/-Proto/-Host are set by the gateway and forged ones are replaced', async (t) => {
