@@ -1,13 +1,13 @@
 import { existsSync } from 'node:fs'
 import { join } from 'node:path'
 import { createTestRedisPrefix, createTestSchema, spawnService, startIdentity, testRedisUrl, type SpawnedService } from '@todo-auth/testkit'
-import { productionNodeFlags } from '../../scripts/build.ts'
+import { productionNodeFlags } from '../../scripts/production-flags.ts'
 import type { BenchIssuer } from './issuer.ts'
 import { cpuTimeMs, peakRssMb, runLoad, serverEnv, serverExecArgv, type LoadResult } from './load.ts'
 import { runPaced } from './paced.ts'
 
 /**
- * How a service is started: as in production (dist/, built by scripts/build.ts, with
+ * How a service is started: as in production (dist/, built by `pnpm build` (tsc), with
  * productionNodeFlags), or from its TypeScript sources when BENCH_FROM=src.
  */
 function serviceEntry(root: string, service: 'todo-api' | 'token-service'): { entry: string; execArgv: string[] } {
