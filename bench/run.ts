@@ -196,7 +196,7 @@ const output = join(import.meta.dirname, 'results')
 if (!existsSync(output)) mkdirSync(output, { recursive: true })
 const machine = { cpus: os.cpus().length, model: os.cpus()[0]?.model, node: process.version, loadAverageAtStart: loadAverage, loadAverageAtEnd: os.loadavg().map((l) => Math.round(l * 100) / 100) }
 const summary = { date: stamp, machine, loadGenerator: defaultEngine, serverNodeOptions: process.env.BENCH_NODE_OPTIONS ?? null, durationSec, connections, rows, notes }
-writeFileSync(join(output, 'latest.json'), JSON.stringify(summary, null, 2) + '\n')
+writeFileSync(join(output, 'latest.json'), `${JSON.stringify(summary, null, 2)}\n`)
 writeFileSync(
   join(output, 'latest.svg'),
   svgChart(rows, `req/s as a ratio (${stamp.slice(0, 10)}, ${os.cpus().length} cpus, ${defaultEngine}, load average ${loadAverage[0]})`),

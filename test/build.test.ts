@@ -40,7 +40,10 @@ t.test('every package that runs in production has a tsconfig.build.json the root
     for (const [name, version] of Object.entries(manifest.dependencies ?? {})) {
       if (!version.startsWith('workspace:')) continue
       const target = `packages/${name.replace('@todo-auth/', '')}/tsconfig.build.json`
-      t.ok(references.some((path) => join(dir, path) === target), `${dir} references ${target}`)
+      t.ok(
+        references.some((path) => join(dir, path) === target),
+        `${dir} references ${target}`,
+      )
     }
   }
 })

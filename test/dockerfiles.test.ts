@@ -139,10 +139,20 @@ t.test('infra/gateway/Dockerfile ships a template that renders into a config ngi
   const args = ['-e', 'stderr', '-p', dir, '-c', join(dir, 'nginx.conf')]
   t.doesNotThrow(() => execFileSync(nginxBinary()!, ['-t', '-q', ...args], { stdio: 'pipe' }), 'nginx -t accepts it')
   const nginx = spawn(nginxBinary()!, args, { stdio: 'ignore' })
-  t.teardown(() => new Promise<void>((done) => (nginx.exitCode !== null ? done() : (nginx.once('exit', () => done()), nginx.kill('SIGQUIT')))))
+  t.teardown(
+    () =>
+      new Promise<void>((done) => {
+        if (nginx.exitCode !== null) return done()
+        nginx.once('exit', () => done())
+        nginx.kill('SIGQUIT')
+      }),
+  )
   let page: Response | undefined
   for (let i = 0; i < 100 && !page; i++) {
-    page = await fetch(`http://127.0.0.1:${port}/`).catch(async () => (await new Promise((r) => setTimeout(r, 50)), undefined))
+    page = await fetch(`http://127.0.0.1:${port}/`).catch(async () => {
+      await new Promise((r) => setTimeout(r, 50))
+      return undefined
+    })
   }
   t.equal(page?.status, 200)
   t.equal(await page?.text(), readFileSync(join(context, 'web/index.html'), 'utf8'))

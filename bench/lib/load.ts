@@ -157,7 +157,7 @@ async function runWrk(options: LoadOptions): Promise<LoadResult> {
     const list = options.tokens ?? options.bodies ?? options.chains?.seeds
     if (list) {
       const file = join(dir, 'lines.txt')
-      writeFileSync(file, list.join('\n') + '\n')
+      writeFileSync(file, `${list.join('\n')}\n`)
       // Each wrk thread has its own Lua state: thread k takes every line whose number is k modulo the thread count.
       lines.push(
         `local threads, started = ${Number(threadCount())}, 0`,
@@ -217,7 +217,7 @@ async function runWrk(options: LoadOptions): Promise<LoadResult> {
       `  f:close()`,
       `end`,
     )
-    writeFileSync(script, lines.join('\n') + '\n')
+    writeFileSync(script, `${lines.join('\n')}\n`)
     const args = ['-t', String(threadCount()), '-c', String(options.connections ?? 32), '-d', `${options.durationSec}s`, '--timeout', '10s', '-s', script, options.url]
     // Asynchronous on purpose: the bench issuer's JWKS server lives in this process and must keep answering.
     await new Promise<void>((resolve, reject) => {

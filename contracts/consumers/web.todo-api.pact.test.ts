@@ -11,7 +11,7 @@ import { isoDateTime, jsonContentType, problemContentType, uuid } from '../suppo
 import { ProviderState } from '../support/provider-states.ts'
 import { publishPactWhenPassing } from '../support/publish.ts'
 import { exampleAccessToken } from './examples.ts'
-import { ApiError, callApi } from './web/web-client.ts'
+import { type ApiError, callApi } from './web/web-client.ts'
 
 const { like, regex, boolean, integer, eachLike, fromProviderState } = MatchersV3
 const consumerPact = createConsumerPact(Participant.web, Participant.todoApi)
