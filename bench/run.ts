@@ -7,12 +7,12 @@
 // BENCH_NODE_OPTIONS (NODE_OPTIONS for every server, e.g. --max-semi-space-size=4), BENCH_EXEC_ARGV (node flags
 // NODE_OPTIONS refuses, e.g. --cpu-prof), BENCH_FROM=src (todo-api and token-service from their sources, not dist/), BENCH_COOLDOWN (idle seconds
 // before each later section, which then measures its own baseline; default 60).
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs'
+import { execFileSync } from 'node:child_process'
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import os from 'node:os'
 import { createLocalJWKSet, jwtVerify } from 'jose'
 import { spawnService } from '@todo-auth/testkit'
-import { buildPackage, buildPackages } from '../scripts/build.ts'
 import { startBenchIssuer, type BenchIssuer } from './lib/issuer.ts'
 import { defaultEngine, runLoad, type LoadOptions, type LoadResult } from './lib/load.ts'
 import { cpuTimeMs, peakRssMb, serverEnv, serverExecArgv } from './lib/server-process.ts'
@@ -86,8 +86,11 @@ process.stdout.write(
   `bench: ${os.cpus().length} cpus, node ${process.version}, load generator ${defaultEngine}, ${durationSec}s per scenario, ${connections} connections, load average ${loadAverage.join(' ')}\n`,
 )
 
-// The services run as in production: built to dist/ first (scripts/build.ts), unless BENCH_FROM=src.
-if (process.env.BENCH_FROM !== 'src' && (want('todo-api') || want('token-service'))) for (const dir of buildPackages) buildPackage(join(root, dir))
+// The services run as in production: built to dist/ first (the root `build` script: tsc), unless BENCH_FROM=src.
+if (process.env.BENCH_FROM !== 'src' && (want('todo-api') || want('token-service'))) {
+  const { build } = (JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { scripts: { build: string } }).scripts
+  execFileSync('sh', ['-c', build], { cwd: root, stdio: 'inherit', env: { ...process.env, PATH: `${join(root, 'node_modules/.bin')}:${process.env.PATH ?? ''}` } })
+}
 
 const issuer = await startBenchIssuer()
 const authEnv = { JWKS_URL: issuer.jwksUrl, ISSUER: issuer.issuer, AUDIENCE: issuer.audience }
@@ -194,7 +197,7 @@ const output = join(import.meta.dirname, 'results')
 if (!existsSync(output)) mkdirSync(output, { recursive: true })
 const machine = { cpus: os.cpus().length, model: os.cpus()[0]?.model, node: process.version, loadAverageAtStart: loadAverage, loadAverageAtEnd: os.loadavg().map((l) => Math.round(l * 100) / 100) }
 const summary = { date: stamp, machine, loadGenerator: defaultEngine, serverNodeOptions: process.env.BENCH_NODE_OPTIONS ?? null, durationSec, connections, rows, notes }
-writeFileSync(join(output, 'latest.json'), JSON.stringify(summary, null, 2) + '\n')
+writeFileSync(join(output, 'latest.json'), `${JSON.stringify(summary, null, 2)}\n`)
 writeFileSync(
   join(output, 'latest.svg'),
   svgChart(rows, `req/s as a ratio (${stamp.slice(0, 10)}, ${os.cpus().length} cpus, ${defaultEngine}, load average ${loadAverage[0]})`),

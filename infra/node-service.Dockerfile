@@ -2,13 +2,14 @@
 # One image per Node service; compose builds it three times:
 #   docker build -f infra/node-service.Dockerfile --build-arg SERVICE=identity .
 # (SERVICE: identity | token-service | todo-api). The build stage installs the
-# service's production dependencies (a filtered pnpm install of the service and
-# the workspace packages it uses) and builds dist/ from the TypeScript sources
-# with scripts/build.ts (Node's own type stripper, no other tool: dist runs
-# exactly as the sources do under Node 24, without loading the stripper, about
-# 20 MB less memory). The runtime stage copies that tree read-only and runs
-# dist/ as the unprivileged `node` user with scripts/build.ts's
-# productionNodeFlags (docs/performance.md says why each).
+# service and the workspace packages it uses with their dev dependencies (tsc and
+# the types it checks against), builds their dist/ with each package's `build`
+# script (tsc -b tsconfig.build.json: types checked, relative .ts imports
+# rewritten to .js, dist runs without Node's TypeScript stripper, about 20 MB
+# less memory), then replaces node_modules by a production-only install. The
+# runtime stage copies that tree read-only and runs dist/ as the unprivileged
+# `node` user with productionNodeFlags (scripts/production-flags.ts;
+# docs/performance.md says why each).
 #
 # Not `pnpm deploy`: it copies workspace packages into node_modules; a filtered
 # install links them from packages/ instead, where their dist/ is built.
@@ -20,14 +21,14 @@ ARG NODE_IMAGE=node:24-bookworm-slim
 FROM ${NODE_IMAGE} AS build
 ARG SERVICE
 WORKDIR /app
-COPY package.json pnpm-lock.yaml pnpm-workspace.yaml ./
+COPY package.json pnpm-lock.yaml pnpm-workspace.yaml tsconfig.base.json tsconfig.build.base.json ./
 COPY packages ./packages
 COPY services ./services
 RUN test -n "$SERVICE" && test -f "services/$SERVICE/src/server.ts"
-RUN npx -y pnpm@10.34.9 install --frozen-lockfile --prod --filter "@todo-auth/$SERVICE..."
+RUN npx -y pnpm@10.34.9 install --frozen-lockfile --filter "@todo-auth/$SERVICE..."
+RUN npx -y pnpm@10.34.9 --filter "@todo-auth/$SERVICE..." build
+RUN rm -rf node_modules packages/*/node_modules services/*/node_modules && npx -y pnpm@10.34.9 install --frozen-lockfile --prod --filter "@todo-auth/$SERVICE..."
 RUN rm -rf packages/testkit packages/*/test services/*/test && find services -mindepth 1 -maxdepth 1 ! -name "$SERVICE" -exec rm -rf {} +
-COPY scripts/build.ts ./scripts/build.ts
-RUN node scripts/build.ts packages/contracts packages/token-verifier "services/$SERVICE" && rm -rf scripts
 
 FROM ${NODE_IMAGE}
 ARG SERVICE

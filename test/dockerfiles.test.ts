@@ -11,7 +11,7 @@ import { join, resolve } from 'node:path'
 import { createInterface } from 'node:readline'
 import t from 'tap'
 import { renderMainConf, renderTemplate } from '../infra/gateway/nginx.ts'
-import { productionNodeFlags } from '../scripts/build.ts'
+import { productionNodeFlags } from '../scripts/production-flags.ts'
 import { replayDockerfile, type ReplayedStage } from './helpers/dockerfile.ts'
 import { environmentOf, loadCompose, parseEnvFile, composeEnvExamplePath } from './helpers/compose.ts'
 import { freePort, nginxBinary, repoRoot } from './helpers/gateways.ts'
@@ -95,10 +95,18 @@ for (const service of Object.keys(serviceEnv)) {
     t.notOk(existsSync(join(app, 'packages/testkit')), 'test helpers are not shipped')
     t.notOk(existsSync(join(app, `services/${service}/test`)), 'tests are not shipped')
     t.same(runtime.cmd, ['node', ...productionNodeFlags, 'dist/server.js'], 'CMD runs dist/ with the production Node flags')
-    for (const dir of ['packages/contracts', 'packages/token-verifier', `services/${service}`]) {
+    // The service and every workspace package it runs: their dist/ is what the CMD loads.
+    const manifest = JSON.parse(readFileSync(join(app, `services/${service}/package.json`), 'utf8')) as { dependencies?: Record<string, string> }
+    const workspaceDeps = Object.keys(manifest.dependencies ?? {}).filter((name) => name.startsWith('@todo-auth/')).map((name) => `packages/${name.slice('@todo-auth/'.length)}`)
+    for (const dir of [...workspaceDeps, `services/${service}`]) {
       t.ok(existsSync(join(app, dir, 'dist/index.js')) || existsSync(join(app, dir, 'dist/server.js')), `${dir}/dist is built`)
     }
-    t.notOk(existsSync(join(app, 'scripts')), 'the build script is not shipped')
+    const built = [...workspaceDeps, `services/${service}`].flatMap((dir) =>
+      readdirSync(join(app, dir, 'dist'), { recursive: true, encoding: 'utf8' }).filter((f) => f.endsWith('.js')).map((f) => join(app, dir, 'dist', f)),
+    )
+    const tsImports = built.filter((file) => /\b(?:from|import)\s*\(?\s*['"]\.\.?\/[^'"\n]*\.ts['"]/.test(readFileSync(file, 'utf8')))
+    t.same(tsImports, [], 'no relative .ts import is left in dist/')
+    t.notOk(existsSync(join(app, 'scripts')), 'no build script is shipped')
     const store = readdirSync(join(app, 'node_modules/.pnpm'))
     for (const devOnly of ['tap@', 'typescript@', 'playwright-core@', 'node@24']) t.notOk(store.some((p) => p.startsWith(devOnly)), `no ${devOnly} (a dev dependency)`)
     t.comment(`replayed in ${((Date.now() - started) / 1000).toFixed(1)} s`)
@@ -131,10 +139,20 @@ t.test('infra/gateway/Dockerfile ships a template that renders into a config ngi
   const args = ['-e', 'stderr', '-p', dir, '-c', join(dir, 'nginx.conf')]
   t.doesNotThrow(() => execFileSync(nginxBinary()!, ['-t', '-q', ...args], { stdio: 'pipe' }), 'nginx -t accepts it')
   const nginx = spawn(nginxBinary()!, args, { stdio: 'ignore' })
-  t.teardown(() => new Promise<void>((done) => (nginx.exitCode !== null ? done() : (nginx.once('exit', () => done()), nginx.kill('SIGQUIT')))))
+  t.teardown(
+    () =>
+      new Promise<void>((done) => {
+        if (nginx.exitCode !== null) return done()
+        nginx.once('exit', () => done())
+        nginx.kill('SIGQUIT')
+      }),
+  )
   let page: Response | undefined
   for (let i = 0; i < 100 && !page; i++) {
-    page = await fetch(`http://127.0.0.1:${port}/`).catch(async () => (await new Promise((r) => setTimeout(r, 50)), undefined))
+    page = await fetch(`http://127.0.0.1:${port}/`).catch(async () => {
+      await new Promise((r) => setTimeout(r, 50))
+      return undefined
+    })
   }
   t.equal(page?.status, 200)
   t.equal(await page?.text(), readFileSync(join(context, 'web/index.html'), 'utf8'))

@@ -67,7 +67,7 @@ function routedPaths(): [string, UpstreamName][] {
   for (const route of table.routes) {
     if (route.path.endsWith('/')) out.push([route.path, route.upstream], [`${route.path}x/y`, route.upstream])
     else out.push([route.path, route.upstream], [`${route.path}/`, route.upstream], [`${route.path}/abc`, route.upstream])
-    out.push([`${route.path.endsWith('/') ? route.path + 'q' : route.path}?a=1&b=%20`, route.upstream])
+    out.push([`${route.path.endsWith('/') ? `${route.path}q` : route.path}?a=1&b=%20`, route.upstream])
   }
   return out
 }

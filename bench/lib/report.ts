@@ -25,7 +25,7 @@ export function table(rows: Row[]): string {
   const lines = rows.map((r) => [
     r.name,
     Math.round(r.rps).toString(),
-    r.ratio.toFixed(2) + '×',
+    `${r.ratio.toFixed(2)}×`,
     r.baseline,
     r.p50?.toFixed(1) ?? '',
     r.p99?.toFixed(1) ?? '',
@@ -35,8 +35,8 @@ export function table(rows: Row[]): string {
     r.met === undefined ? '' : r.met ? 'yes' : 'NO',
   ])
   const widths = header.map((h, i) => Math.max(h.length, ...lines.map((l) => l[i]!.length)))
-  const fmt = (cells: string[]) => '| ' + cells.map((c, i) => c.padEnd(widths[i]!)).join(' | ') + ' |'
-  return [fmt(header), '|' + widths.map((w) => '-'.repeat(w + 2)).join('|') + '|', ...lines.map(fmt)].join('\n')
+  const fmt = (cells: string[]) => `| ${cells.map((c, i) => c.padEnd(widths[i]!)).join(' | ')} |`
+  return [fmt(header), `|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`, ...lines.map(fmt)].join('\n')
 }
 
 /** A horizontal bar chart of the ratios, as a standalone SVG. */

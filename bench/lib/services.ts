@@ -1,14 +1,14 @@
 import { existsSync } from 'node:fs'
 import { join } from 'node:path'
 import { createTestRedisPrefix, createTestSchema, spawnService, spawnTokenService, startIdentity, type SpawnedService, type SpawnedTokenService } from '@todo-auth/testkit'
-import { productionNodeFlags } from '../../scripts/build.ts'
+import { productionNodeFlags } from '../../scripts/production-flags.ts'
 import type { BenchIssuer } from './issuer.ts'
 import { runLoad, type LoadResult } from './load.ts'
 import { runPaced } from './paced.ts'
 import { cpuTimeMs, peakRssMb, serverEnv, serverExecArgv } from './server-process.ts'
 
 /**
- * How a service is started: as in production (dist/, built by scripts/build.ts, with
+ * How a service is started: as in production (dist/, built by `pnpm build` (tsc), with
  * productionNodeFlags), or from its TypeScript sources when BENCH_FROM=src.
  */
 function serviceEntry(root: string, service: 'todo-api' | 'token-service'): { entry: string; execArgv: string[] } {

@@ -12,12 +12,12 @@ const loop = monitorEventLoopDelay({ resolution: 1 })
 loop.enable()
 let latencies = []
 const emit = http.Server.prototype.emit
-http.Server.prototype.emit = function (event, request, response) {
+http.Server.prototype.emit = function (event, ...args) {
   if (event === 'request') {
     const started = performance.now()
-    response.on('finish', () => latencies.push(performance.now() - started))
+    args[1].on('finish', () => latencies.push(performance.now() - started))
   }
-  return emit.apply(this, arguments)
+  return emit.call(this, event, ...args)
 }
 setInterval(() => {
   if (latencies.length >= 100) {

@@ -11,6 +11,7 @@ export interface ProxiedResponse {
 }
 
 /** Changes one field of some answers: the deliberate drift. Returns nothing to pass an answer on unchanged. */
+// biome-ignore lint/suspicious/noConfusingVoidType: a drift may edit the response in place and return nothing.
 export type Drift = (response: ProxiedResponse) => ProxiedResponse | void
 
 /** Rewrites the JSON body of the answers to `method path` (200s only). */

@@ -32,6 +32,7 @@ t.test('the test script type-checks the whole workspace before running tap', asy
   const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { scripts: Record<string, string> }
   t.match(pkg.scripts.test, /tsc -p tsconfig\.json --noEmit/)
   t.match(pkg.scripts.test, /run-tap\.ts/)
+  t.match(pkg.scripts.test, /biome (lint|ci) .*tsc -p tsconfig\.json/, 'Biome lints before tsc (the fastest failure first)')
   // tap applies the package.json plugin list (no ts-node: Node 24 strips types) only after a
   // build; without it the first run of a fresh clone loads every file through ts-node.
   t.match(pkg.scripts.test, /tap build .*run-tap\.ts/)

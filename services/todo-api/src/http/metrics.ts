@@ -11,7 +11,7 @@ interface Series {
   buckets: number[]
 }
 
-const escape = (value: string) => value.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n')
+const escapeLabel = (value: string) => value.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n')
 
 /**
  * Request counts and durations in the Prometheus text format (v0.0.4), hand-written: two metric
@@ -23,7 +23,7 @@ export function createHttpMetrics() {
   const durations = new Map<string, Series>()
 
   function observe(method: string, route: string, status: number, seconds: number): void {
-    const labels = `method="${escape(method)}",route="${escape(route)}"`
+    const labels = `method="${escapeLabel(method)}",route="${escapeLabel(route)}"`
     const counterKey = `${labels},status="${status}"`
     const counter = requests.get(counterKey) ?? { labels: counterKey, count: 0, sum: 0, buckets: [] }
     counter.count += 1
@@ -42,7 +42,9 @@ export function createHttpMetrics() {
     for (const series of requests.values()) lines.push(`http_requests_total{${series.labels}} ${series.count}`)
     lines.push('# HELP http_request_duration_seconds Time to answer an HTTP request.', '# TYPE http_request_duration_seconds histogram')
     for (const series of durations.values()) {
-      buckets.forEach((le, i) => lines.push(`http_request_duration_seconds_bucket{${series.labels},le="${le}"} ${series.buckets[i]}`))
+      buckets.forEach((le, i) => {
+        lines.push(`http_request_duration_seconds_bucket{${series.labels},le="${le}"} ${series.buckets[i]}`)
+      })
       lines.push(`http_request_duration_seconds_bucket{${series.labels},le="+Inf"} ${series.count}`)
       lines.push(`http_request_duration_seconds_sum{${series.labels}} ${series.sum}`)
       lines.push(`http_request_duration_seconds_count{${series.labels}} ${series.count}`)

@@ -148,7 +148,7 @@ export function key256(doc: string): EnvVar<Buffer | undefined> {
       else if (/^[A-Za-z0-9_-]{43}=?$/.test(value) || /^[A-Za-z0-9+/]{43}=$/.test(value)) {
         bytes = Buffer.from(value.replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, ''), 'base64url')
       }
-      if (!bytes || bytes.length !== 32) throw new Error('must be 32 random bytes as 64 hex or 43 base64url characters')
+      if (bytes?.length !== 32) throw new Error('must be 32 random bytes as 64 hex or 43 base64url characters')
       return bytes
     },
   }

@@ -1,9 +1,7 @@
 import type { FastifyInstance } from 'fastify'
 
-export interface ReadinessProbe {
-  /** Throws (or resolves false) when the service cannot serve its contract. */
-  (): Promise<{ ready: boolean; checks: Record<string, boolean> }>
-}
+/** Throws (or resolves false) when the service cannot serve its contract. */
+export type ReadinessProbe = () => Promise<{ ready: boolean; checks: Record<string, boolean> }>
 
 /** `GET /healthz` (process alive) and `GET /readyz` (Redis reachable, keys loaded): SPEC §9. */
 export async function healthRoutes(app: FastifyInstance, opts: { readiness: ReadinessProbe }): Promise<void> {

@@ -176,7 +176,10 @@ t.test('when Redis is down at start the service still starts, reports not ready 
   const sockets = new Set<import('node:net').Socket>()
   // A switchable TCP path to the real Redis: closed connections while "down".
   const proxy = createServer((socket) => {
-    if (!up) return socket.destroy()
+    if (!up) {
+      socket.destroy()
+      return
+    }
     const upstream = connect(6379, '127.0.0.1')
     sockets.add(socket).add(upstream)
     socket.pipe(upstream).pipe(socket)

@@ -144,7 +144,7 @@ for (const kind of ['redis', 'memory'] as const) {
     t.test('strings that are not refresh tokens (an access token, garbage) are refused', async (t) => {
       const { service } = await fixture(t, kind)
       await service.start(startInput())
-      for (const bad of ['eyJhbGciOiJFUzI1NiJ9.eyJzdWIiOiJ4In0.c2ln', '', 'x'.repeat(64) + '=', 'a'.repeat(63), '../../etc'.padEnd(64, 'a')]) {
+      for (const bad of ['eyJhbGciOiJFUzI1NiJ9.eyJzdWIiOiJ4In0.c2ln', '', `${'x'.repeat(64)}=`, 'a'.repeat(63), '../../etc'.padEnd(64, 'a')]) {
         await rejectsWith(t, service.refresh({ refreshToken: bad, clientId: 'cli' }), InvalidGrant, JSON.stringify(bad))
       }
     })
