@@ -27,7 +27,7 @@ RUN test -n "$SERVICE" && test -f "services/$SERVICE/src/server.ts"
 RUN npx -y pnpm@10.34.9 install --frozen-lockfile --prod --filter "@todo-auth/$SERVICE..."
 RUN rm -rf packages/testkit packages/*/test services/*/test && find services -mindepth 1 -maxdepth 1 ! -name "$SERVICE" -exec rm -rf {} +
 COPY scripts/build.ts ./scripts/build.ts
-RUN node scripts/build.ts packages/contracts packages/token-verifier "services/$SERVICE" && rm -rf scripts
+RUN node scripts/build.ts packages/contracts packages/service-config packages/token-verifier "services/$SERVICE" && rm -rf scripts
 
 FROM ${NODE_IMAGE}
 ARG SERVICE

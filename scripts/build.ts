@@ -1,5 +1,5 @@
 // `pnpm build`: the production form of the services. Every `src/**/*.ts` of the packages a service
-// runs (identity, token-service, todo-api, contracts, token-verifier) becomes `dist/**/*.js`, its
+// runs (identity, token-service, todo-api, contracts, service-config, token-verifier) becomes `dist/**/*.js`, its
 // types stripped by Node's own stripper (the same transform Node applies when it runs the .ts file,
 // so dist behaves as src does; types are replaced by spaces, so lines and columns in stack traces
 // still point at the sources) and its relative `.ts` imports renamed `.js`. A process started from
@@ -10,7 +10,7 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync
 import { stripTypeScriptTypes } from 'node:module'
 import { dirname, join, relative, resolve } from 'node:path'
 
-export const buildPackages = ['packages/contracts', 'packages/token-verifier', 'services/identity', 'services/token-service', 'services/todo-api'] as const
+export const buildPackages = ['packages/contracts', 'packages/service-config', 'packages/token-verifier', 'services/identity', 'services/token-service', 'services/todo-api'] as const
 
 /**
  * Node flags a production service runs with (the Dockerfiles' CMD and the bench use these):

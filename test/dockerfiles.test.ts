@@ -95,7 +95,7 @@ for (const service of Object.keys(serviceEnv)) {
     t.notOk(existsSync(join(app, 'packages/testkit')), 'test helpers are not shipped')
     t.notOk(existsSync(join(app, `services/${service}/test`)), 'tests are not shipped')
     t.same(runtime.cmd, ['node', ...productionNodeFlags, 'dist/server.js'], 'CMD runs dist/ with the production Node flags')
-    for (const dir of ['packages/contracts', 'packages/token-verifier', `services/${service}`]) {
+    for (const dir of ['packages/contracts', 'packages/service-config', 'packages/token-verifier', `services/${service}`]) {
       t.ok(existsSync(join(app, dir, 'dist/index.js')) || existsSync(join(app, dir, 'dist/server.js')), `${dir}/dist is built`)
     }
     t.notOk(existsSync(join(app, 'scripts')), 'the build script is not shipped')
