@@ -20,8 +20,12 @@ export function isAddressOrCidr(entry: string): boolean {
   return /^\d{1,3}$/.test(bits) && Number(bits) <= (family === 4 ? 32 : 128)
 }
 
-/** An absolute URL whose protocol (with its colon, `https:`) is one of `protocols`. */
+/**
+ * An absolute URL whose protocol (with its colon, `https:`) is one of `protocols`. Surrounding
+ * whitespace is refused: the URL parser would drop it, but the value is used as written.
+ */
 export function isUrl(value: string, protocols: readonly string[] = ['http:', 'https:']): boolean {
+  if (value !== value.trim()) return false
   try {
     return protocols.includes(new URL(value).protocol)
   } catch {
