@@ -1,3 +1,6 @@
+import { spawn } from 'node:child_process'
+import { once } from 'node:events'
+import { fileURLToPath } from 'node:url'
 import t from 'tap'
 import { ConfigError, loadConfig } from '../src/config.ts'
 
@@ -25,10 +28,8 @@ t.test('every bad variable is reported at once, and secrets are not echoed', asy
     t.fail('expected a ConfigError')
   } catch (error) {
     t.type(error, ConfigError)
-    const problems = (error as ConfigError).problems.join('\n')
-    for (const name of ['PORT', 'ACCESS_TOKEN_TTL', 'SIGNING_ALG', 'ISSUER', 'KEY_ENCRYPTION_KEY', 'COOKIE_SECURE']) {
-      t.match(problems, name, `${name} is reported`)
-    }
+    const variables = (error as ConfigError).errors.map((e) => e.variable)
+    t.same(variables, ['PORT', 'ADMIN_TOKEN', 'ISSUER', 'SIGNING_ALG', 'ACCESS_TOKEN_TTL', 'KEY_ENCRYPTION_KEY', 'COOKIE_SECURE'], 'each bad variable once')
     t.notMatch((error as Error).message, secret)
     t.notMatch((error as Error).message, 'abc')
   }
@@ -36,10 +37,11 @@ t.test('every bad variable is reported at once, and secrets are not echoed', asy
 
 t.test('production refuses the in-process store, insecure cookies and a missing admin token', async (t) => {
   const error = t.throws(() => loadConfig({ DEPLOYMENT_MODE: 'production', COOKIE_SECURE: 'false' })) as ConfigError
-  const text = error.problems.join('\n')
-  t.match(text, /REDIS_URL/)
-  t.match(text, /COOKIE_SECURE/)
-  t.match(text, /ADMIN_TOKEN/)
+  t.same(error.errors.map((e) => [e.variable, e.code]), [
+    ['REDIS_URL', 'ERR_CONFIG_MISSING'],
+    ['COOKIE_SECURE', 'ERR_CONFIG_INVALID'],
+    ['ADMIN_TOKEN', 'ERR_CONFIG_MISSING'],
+  ])
 })
 
 t.test('a Redis store requires a key-encryption key', async (t) => {
@@ -66,3 +68,28 @@ t.test('CLIENTS is parsed and validated', async (t) => {
 t.test('the cookie loses its __Secure- prefix only with COOKIE_SECURE=false', async (t) => {
   t.equal(loadConfig({ COOKIE_SECURE: 'false' }).refreshCookieName, 'refresh_token')
 })
+
+t.test('server.ts refuses a bad configuration with exit code 78 and one config_error line, without the secret', async (t) => {
+  const entry = fileURLToPath(new URL('../src/server.ts', import.meta.url))
+  const child = spawn(process.execPath, [entry], { env: { PATH: process.env.PATH ?? '', PORT: 'x', ADMIN_TOKEN: 'short-admin-token-xyz' }, stdio: ['ignore', 'pipe', 'pipe'] })
+  let stdout = ''
+  let stderr = ''
+  child.stdout.on('data', (chunk) => (stdout += chunk))
+  child.stderr.on('data', (chunk) => (stderr += chunk))
+  const [code] = (await once(child, 'exit')) as [number | null]
+  t.equal(code, 78, 'EX_CONFIG')
+  t.equal(stdout, '')
+  const lines = stderr.trim().split('\n')
+  t.equal(lines.length, 1, 'one line')
+  t.same(JSON.parse(lines[0]!), {
+    event: 'config_error',
+    service: 'token-service',
+    code: 'ERR_CONFIG_INVALID',
+    errors: [
+      { variable: 'PORT', code: 'ERR_CONFIG_INVALID', message: 'must be an integer from 0 to 65535' },
+      { variable: 'ADMIN_TOKEN', code: 'ERR_CONFIG_INVALID', message: 'must be at least 32 characters' },
+    ],
+  })
+  t.notMatch(stderr, 'short-admin-token-xyz')
+})
+
