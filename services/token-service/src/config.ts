@@ -4,6 +4,7 @@ import {
   ConfigErrorCode,
   configProblem,
   duration,
+  hostPortList,
   integer,
   isAddressOrCidr,
   key,
@@ -16,12 +17,14 @@ import {
   url,
   type ConfigRule,
   type EnvValues,
+  type HostPort,
 } from '@todo-auth/service-config'
 import { defaultClients, defaultWebOrigins, parseClients, type ClientConfig } from './config/clients.ts'
 
 export { ConfigError } from '@todo-auth/service-config'
 
 const betterAuthAlgorithms = ['EdDSA', 'ES256', 'ES384', 'ES512', 'RS256', 'PS256']
+const redisModes = ['REDIS_URL', 'REDIS_CLUSTER_NODES', 'REDIS_SENTINELS'] as const
 
 /**
  * Every environment variable token-service reads, described once. The table
@@ -52,7 +55,15 @@ export const EnvSchema = Type.Object({
   KEY_PUBLISH_MARGIN: duration({ unit: 'seconds', default: 60, minimum: 0, description: 'Extra time a next key stays published before it may sign.' }),
   KEY_ENCRYPTION_KEY_PREVIOUS: optional(key({ bytes: 32, description: 'The previous key-encryption key, set only while re-encrypting stored private keys under a new KEY_ENCRYPTION_KEY (docs/operations.md). Keys sealed under either are readable.' })),
   KEY_RELOAD_INTERVAL: duration({ unit: 'seconds', default: 10, minimum: 1, maximum: 3600, description: 'Time between periodic reloads of the key set (heals a missed change notification; also checks whether a scheduled rotation is due). Keep it below KEY_PUBLISH_MARGIN.' }),
-  REDIS_URL: optional(url({ protocols: ['redis:', 'rediss:'], secret: true, example: 'redis://:password@127.0.0.1:6379/0', description: 'Redis for keys, sessions and rate limits. Unset: an in-process store (development only; state is lost on exit and not shared between instances).' })),
+  REDIS_URL: optional(url({ protocols: ['redis:', 'rediss:'], secret: true, example: 'redis://:password@127.0.0.1:6379/0', description: 'One Redis node for keys, sessions and rate limits. No Redis mode set (this, REDIS_CLUSTER_NODES or REDIS_SENTINELS): an in-process store (development only; state is lost on exit and not shared between instances). At most one Redis mode may be set.' })),
+  REDIS_CLUSTER_NODES: optional(hostPortList({ example: 'redis-1:7000,redis-2:7000', description: 'Redis Cluster mode: seed nodes (`host:port`, comma-separated).' })),
+  REDIS_SENTINELS: optional(hostPortList({ example: 'sentinel-1:26379,sentinel-2:26379', description: 'Redis Sentinel mode: the sentinels (`host:port`, comma-separated); needs REDIS_SENTINEL_NAME.' })),
+  REDIS_SENTINEL_NAME: optional(text({ example: 'mymaster', description: 'Name of the master group the sentinels watch; required with REDIS_SENTINELS.' })),
+  REDIS_USERNAME: optional(text({ description: 'Redis ACL user (any Redis mode).' })),
+  REDIS_PASSWORD: optional(text({ secret: true, description: 'Redis password (any Redis mode; a password inside REDIS_URL works too).' })),
+  REDIS_SENTINEL_PASSWORD: optional(text({ secret: true, description: 'Password of the sentinels themselves (Sentinel mode).' })),
+  REDIS_TLS: boolean({ default: false, description: 'TLS to Redis (any Redis mode; a `rediss://` REDIS_URL implies it).' }),
+  REDIS_TLS_CA_FILE: optional(text({ example: '/etc/ssl/redis-ca.pem', description: 'PEM file of the CA that signed the Redis certificates; needs TLS.' })),
   REDIS_PREFIX: text({ default: 'ts:', description: 'Prefix of every Redis key this service writes.' }),
   BETTER_AUTH_JWKS_URL: url({ default: 'http://127.0.0.1:3001/api/auth/jwks', description: "BetterAuth's JWKS." }),
   BETTER_AUTH_ISSUER: text({ default: 'http://localhost:8080/api/auth', description: 'Expected `iss` of BetterAuth JWTs (exact match).' }),
@@ -69,6 +80,14 @@ export const EnvSchema = Type.Object({
 })
 type Env = EnvValues<typeof EnvSchema>
 
+/** How token-service reaches Redis: one mode, plus the auth and TLS settings every mode shares. */
+export type RedisConfig = (
+  | { readonly mode: 'single'; readonly url: string }
+  | { readonly mode: 'cluster'; readonly nodes: readonly HostPort[] }
+  | { readonly mode: 'sentinel'; readonly sentinels: readonly HostPort[]; readonly name: string; readonly sentinelPassword: string | undefined }
+) & { readonly username: string | undefined; readonly password: string | undefined; readonly tls: boolean; readonly tlsCaFile: string | undefined }
+
+const modesSet = (v: Env) => redisModes.filter((name) => v[name] !== undefined)
 const onlyWith = (variable: string, other: string) => configProblem(variable, `is only meaningful together with ${other}`)
 
 const rules: readonly ConfigRule<Env>[] = [
@@ -77,18 +96,38 @@ const rules: readonly ConfigRule<Env>[] = [
     v.JWKS_MAX_AGE + v.KEY_PUBLISH_MARGIN >= v.KEY_ROTATION_INTERVAL
       ? configProblem('KEY_ROTATION_INTERVAL', 'must exceed JWKS_MAX_AGE + KEY_PUBLISH_MARGIN (a next key must be published before it signs)')
       : undefined,
+  (v) => {
+    const [first, ...others] = modesSet(v)
+    return others.length > 0 ? configProblem(first!, `conflicts with ${others.join(' and ')}: set at most one of ${redisModes.join(', ')}`, ConfigErrorCode.conflict) : undefined
+  },
+  (v) => (v.REDIS_SENTINELS !== undefined && v.REDIS_SENTINEL_NAME === undefined ? configProblem('REDIS_SENTINEL_NAME', 'is required with REDIS_SENTINELS (the master group name)', ConfigErrorCode.missing) : undefined),
+  (v) => (v.REDIS_SENTINELS === undefined && v.REDIS_SENTINEL_NAME !== undefined ? onlyWith('REDIS_SENTINEL_NAME', 'REDIS_SENTINELS') : undefined),
+  (v) => (v.REDIS_SENTINELS === undefined && v.REDIS_SENTINEL_PASSWORD !== undefined ? onlyWith('REDIS_SENTINEL_PASSWORD', 'REDIS_SENTINELS') : undefined),
   (v) =>
-    v.DEPLOYMENT_MODE === 'production' && v.REDIS_URL === undefined
-      ? configProblem('REDIS_URL', 'is required in production (the in-process store is for development only)', ConfigErrorCode.missing)
+    modesSet(v).length === 0
+      ? (['REDIS_USERNAME', 'REDIS_PASSWORD', 'REDIS_TLS_CA_FILE'] as const).filter((name) => v[name] !== undefined).map((name) => onlyWith(name, `one of ${redisModes.join(', ')}`))
+      : undefined,
+  (v) => (v.REDIS_TLS_CA_FILE !== undefined && !v.REDIS_TLS && !v.REDIS_URL?.startsWith('rediss:') ? configProblem('REDIS_TLS_CA_FILE', 'needs REDIS_TLS=true (or a rediss:// REDIS_URL)') : undefined),
+  (v) =>
+    v.DEPLOYMENT_MODE === 'production' && modesSet(v).length === 0
+      ? configProblem('REDIS_URL', `one of ${redisModes.join(', ')} is required in production (the in-process store is for development only)`, ConfigErrorCode.missing)
       : undefined,
   (v) => (v.DEPLOYMENT_MODE === 'production' && !v.COOKIE_SECURE ? configProblem('COOKIE_SECURE', 'must be true in production') : undefined),
   (v) => (v.DEPLOYMENT_MODE === 'production' && v.ADMIN_TOKEN === undefined ? configProblem('ADMIN_TOKEN', 'is required in production', ConfigErrorCode.missing) : undefined),
   (v) =>
-    v.KEY_ENCRYPTION_KEY === undefined && v.REDIS_URL !== undefined
-      ? configProblem('KEY_ENCRYPTION_KEY', 'is required when REDIS_URL is set (private keys are encrypted at rest)', ConfigErrorCode.missing)
+    v.KEY_ENCRYPTION_KEY === undefined && modesSet(v).length > 0
+      ? configProblem('KEY_ENCRYPTION_KEY', 'is required with a Redis store (private keys are encrypted at rest)', ConfigErrorCode.missing)
       : undefined,
   (v) => (v.KEY_ENCRYPTION_KEY_PREVIOUS !== undefined && v.KEY_ENCRYPTION_KEY === undefined ? onlyWith('KEY_ENCRYPTION_KEY_PREVIOUS', 'a new KEY_ENCRYPTION_KEY') : undefined),
 ]
+
+function redisOf(v: Env): RedisConfig | undefined {
+  const shared = { username: v.REDIS_USERNAME, password: v.REDIS_PASSWORD, tls: v.REDIS_TLS || v.REDIS_URL?.startsWith('rediss:') === true, tlsCaFile: v.REDIS_TLS_CA_FILE }
+  if (v.REDIS_URL !== undefined) return Object.freeze({ mode: 'single', url: v.REDIS_URL, ...shared })
+  if (v.REDIS_CLUSTER_NODES !== undefined) return Object.freeze({ mode: 'cluster', nodes: v.REDIS_CLUSTER_NODES, ...shared })
+  if (v.REDIS_SENTINELS !== undefined) return Object.freeze({ mode: 'sentinel', sentinels: v.REDIS_SENTINELS, name: v.REDIS_SENTINEL_NAME!, sentinelPassword: v.REDIS_SENTINEL_PASSWORD, ...shared })
+  return undefined
+}
 
 /** Reads, validates and freezes the configuration; throws one ConfigError listing every bad variable. */
 export function loadConfig(env: Record<string, string | undefined> = process.env) {
@@ -107,6 +146,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     clients,
     /** Name of the refresh cookie: `__Secure-` prefixed when COOKIE_SECURE (RFC 6265bis §4.1.3.1). */
     refreshCookieName: values.COOKIE_SECURE ? '__Secure-refresh_token' : 'refresh_token',
+    /** Undefined: the in-process store (development only). */
+    redis: redisOf(values as Env),
   })
 }
 

@@ -2,6 +2,7 @@ import { spawn } from 'node:child_process'
 import { once } from 'node:events'
 import { fileURLToPath } from 'node:url'
 import t from 'tap'
+import { buildApp } from '../src/app.ts'
 import { ConfigError, loadConfig } from '../src/config.ts'
 
 t.test('defaults give the SPEC ports, issuer and the web and cli clients', async (t) => {
@@ -93,3 +94,58 @@ t.test('server.ts refuses a bad configuration with exit code 78 and one config_e
   t.notMatch(stderr, 'short-admin-token-xyz')
 })
 
+const redisErrors = (env: Record<string, string>) => {
+  try {
+    loadConfig({ KEY_ENCRYPTION_KEY: 'a'.repeat(64), ...env })
+  } catch (error) {
+    if (error instanceof ConfigError) return error.errors.map((e) => [e.variable, e.code])
+    throw error
+  }
+  return []
+}
+
+t.test('each Redis mode becomes config.redis, with the shared auth and TLS settings', async (t) => {
+  t.equal(loadConfig({}).redis, undefined, 'no mode: the in-process store')
+  const single = loadConfig({ REDIS_URL: 'rediss://127.0.0.1:6380', KEY_ENCRYPTION_KEY: 'a'.repeat(64), REDIS_USERNAME: 'ts', REDIS_PASSWORD: 'pw-not-echoed' })
+  t.same(single.redis, { mode: 'single', url: 'rediss://127.0.0.1:6380', username: 'ts', password: 'pw-not-echoed', tls: true, tlsCaFile: undefined })
+  t.equal(single.REDIS_URL, 'rediss://127.0.0.1:6380', 'REDIS_URL stays readable')
+  const cluster = loadConfig({ REDIS_CLUSTER_NODES: 'redis-1:7000, redis-2:7001', REDIS_TLS: 'true', REDIS_TLS_CA_FILE: '/etc/ca.pem', KEY_ENCRYPTION_KEY: 'a'.repeat(64) })
+  t.same(cluster.redis, { mode: 'cluster', nodes: [{ host: 'redis-1', port: 7000 }, { host: 'redis-2', port: 7001 }], username: undefined, password: undefined, tls: true, tlsCaFile: '/etc/ca.pem' })
+  const sentinel = loadConfig({ REDIS_SENTINELS: '10.0.0.1:26379,[::1]:26380', REDIS_SENTINEL_NAME: 'mymaster', REDIS_SENTINEL_PASSWORD: 's', KEY_ENCRYPTION_KEY: 'a'.repeat(64) })
+  t.same(sentinel.redis, { mode: 'sentinel', sentinels: [{ host: '10.0.0.1', port: 26379 }, { host: '::1', port: 26380 }], name: 'mymaster', sentinelPassword: 's', username: undefined, password: undefined, tls: false, tlsCaFile: undefined })
+  t.ok(Object.isFrozen(sentinel.redis))
+})
+
+t.test('any Redis mode counts as a Redis store: production accepts it and it needs a key-encryption key', async (t) => {
+  const production = { DEPLOYMENT_MODE: 'production', ADMIN_TOKEN: 'x'.repeat(32), KEY_ENCRYPTION_KEY: 'a'.repeat(64) }
+  t.equal(loadConfig({ ...production, REDIS_CLUSTER_NODES: 'redis-1:7000' }).redis?.mode, 'cluster')
+  t.equal(loadConfig({ ...production, REDIS_SENTINELS: 's:26379', REDIS_SENTINEL_NAME: 'm' }).redis?.mode, 'sentinel')
+  t.throws(() => loadConfig({ REDIS_CLUSTER_NODES: 'redis-1:7000' }), /KEY_ENCRYPTION_KEY is required/)
+})
+
+t.test('until the Redis client is wired for them, Cluster and Sentinel modes refuse to start instead of using memory', async (t) => {
+  const config = loadConfig({ LOG_LEVEL: 'silent', REDIS_CLUSTER_NODES: 'redis-1:7000', KEY_ENCRYPTION_KEY: 'a'.repeat(64) })
+  await t.rejects(buildApp(config), /Redis cluster mode is configured but not supported by this build yet/)
+})
+
+t.test('bad Redis settings are refused with their codes', async (t) => {
+  const cases: [string, Record<string, string>, (string | undefined)[][]][] = [
+    ['two modes', { REDIS_URL: 'redis://r:6379', REDIS_SENTINELS: 's:26379', REDIS_SENTINEL_NAME: 'm' }, [['REDIS_URL', 'ERR_CONFIG_CONFLICT']]],
+    ['three modes', { REDIS_URL: 'redis://r:6379', REDIS_CLUSTER_NODES: 'c:7000', REDIS_SENTINELS: 's:26379', REDIS_SENTINEL_NAME: 'm' }, [['REDIS_URL', 'ERR_CONFIG_CONFLICT']]],
+    ['sentinels without a master name', { REDIS_SENTINELS: 's:26379' }, [['REDIS_SENTINEL_NAME', 'ERR_CONFIG_MISSING']]],
+    ['a master name without sentinels', { REDIS_URL: 'redis://r:6379', REDIS_SENTINEL_NAME: 'm' }, [['REDIS_SENTINEL_NAME', 'ERR_CONFIG_INVALID']]],
+    ['a sentinel password without sentinels', { REDIS_CLUSTER_NODES: 'c:7000', REDIS_SENTINEL_PASSWORD: 'p' }, [['REDIS_SENTINEL_PASSWORD', 'ERR_CONFIG_INVALID']]],
+    ['a node without a port', { REDIS_CLUSTER_NODES: 'c:7000,c2' }, [['REDIS_CLUSTER_NODES', 'ERR_CONFIG_INVALID']]],
+    ['a port out of range', { REDIS_SENTINELS: 's:70000', REDIS_SENTINEL_NAME: 'm' }, [['REDIS_SENTINELS', 'ERR_CONFIG_INVALID']]],
+    ['an http REDIS_URL', { REDIS_URL: 'http://r:6379' }, [['REDIS_URL', 'ERR_CONFIG_INVALID']]],
+    ['a non-boolean REDIS_TLS', { REDIS_URL: 'redis://r:6379', REDIS_TLS: 'sometimes' }, [['REDIS_TLS', 'ERR_CONFIG_INVALID']]],
+    ['a CA file without TLS', { REDIS_URL: 'redis://r:6379', REDIS_TLS_CA_FILE: '/ca.pem' }, [['REDIS_TLS_CA_FILE', 'ERR_CONFIG_INVALID']]],
+    ['credentials without any Redis', { REDIS_PASSWORD: 'p' }, [['REDIS_PASSWORD', 'ERR_CONFIG_INVALID']]],
+  ]
+  for (const [name, env, expected] of cases) t.same(redisErrors(env), expected, name)
+})
+
+t.test('Redis passwords are never echoed', async (t) => {
+  const error = t.throws(() => loadConfig({ REDIS_PASSWORD: 'hunter2-redis', REDIS_SENTINEL_PASSWORD: 'hunter3-sentinel' })) as ConfigError
+  t.notMatch(JSON.stringify(error.errors) + error.message, /hunter/)
+})
