@@ -11,6 +11,7 @@ import {
   key,
   list,
   loadEnv,
+  notTogether,
   oneOf,
   optional,
   port,
@@ -74,6 +75,7 @@ t.test('rules see valid variables only, and unsupported variables are refused', 
   const rules = [(v: { TTL: number; PORT: number }) => (v.TTL > v.PORT ? configProblem('TTL', 'must not exceed PORT', ConfigErrorCode.conflict) : undefined)]
   t.same(errorsOf({ NAME: 'x', TTL: '100', PORT: '20' }, { rules }), [{ variable: 'TTL', code: 'ERR_CONFIG_CONFLICT', message: 'must not exceed PORT' }])
   t.same(errorsOf({ NAME: 'x', TTL: '100', PORT: 'x' }, { rules }).map((e) => e.variable), ['PORT'], 'the rule reading a bad PORT is skipped')
+  t.same(errorsOf({ NAME: 'x', TOKEN: 'long-enough', NODES: 'a:1' }, { rules: [notTogether('TOKEN', 'NODES', 'why')] }), [{ variable: 'TOKEN', code: 'ERR_CONFIG_CONFLICT', message: 'must not be set together with NODES (why)' }])
   t.same(errorsOf({ NAME: 'x', OLD: '1' }, { unsupported: { OLD: 'not supported: use NAME' } }), [{ variable: 'OLD', code: 'ERR_CONFIG_UNSUPPORTED', message: 'not supported: use NAME' }])
 })
 

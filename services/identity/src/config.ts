@@ -2,13 +2,12 @@ import { Type } from 'typebox'
 import {
   boolean,
   checked,
-  ConfigErrorCode,
-  configProblem,
   duration,
   isAddressOrCidr,
   isOrigin,
   list,
   loadEnv,
+  notTogether,
   oneOf,
   optional,
   port,
@@ -84,12 +83,7 @@ export function loadConfig(env: Record<string, string | undefined>) {
   const values = loadEnv(EnvSchema, env, {
     emptyIsUnset: false,
     unsupported,
-    rules: [
-      (v) =>
-        v.DATABASE_URL !== undefined && v.PGLITE_DATA_DIR !== undefined
-          ? configProblem('PGLITE_DATA_DIR', 'must not be set together with DATABASE_URL (it only applies to the embedded PGlite)', ConfigErrorCode.conflict)
-          : undefined,
-    ],
+    rules: [notTogether('PGLITE_DATA_DIR', 'DATABASE_URL', 'it only applies to the embedded PGlite')],
   })
   const database: DatabaseConfig =
     values.DATABASE_URL !== undefined ? { kind: 'postgres', url: values.DATABASE_URL } : { kind: 'pglite', dataDir: values.PGLITE_DATA_DIR }

@@ -1,12 +1,11 @@
 import { Type } from 'typebox'
 import {
-  ConfigErrorCode,
-  configProblem,
   duration,
   integer,
   isAddressOrCidr,
   list,
   loadEnv,
+  notTogether,
   oneOf,
   optional,
   port,
@@ -60,12 +59,7 @@ export type DatabaseConfig =
 /** Reads, validates and freezes the configuration; throws one ConfigError listing every bad variable. */
 export function loadConfig(env: Record<string, string | undefined>) {
   const values = loadEnv(EnvSchema, env, {
-    rules: [
-      (v) =>
-        v.DATABASE_URL !== undefined && v.PGLITE_DATA_DIR !== undefined
-          ? configProblem('PGLITE_DATA_DIR', 'set only when DATABASE_URL is unset (it applies to the embedded PGlite)', ConfigErrorCode.conflict)
-          : undefined,
-    ],
+    rules: [notTogether('PGLITE_DATA_DIR', 'DATABASE_URL', 'it only applies to the embedded PGlite')],
   })
   const database: DatabaseConfig =
     values.DATABASE_URL !== undefined
