@@ -1,17 +1,31 @@
-// Rewrites the token-service table in docs/configuration.md from the config
-// description (services/token-service/src/config.ts) so the docs cannot drift.
-// services/token-service/test/config-docs.test.ts fails when they have.
+// Rewrites each service's table in docs/configuration.md from its schema
+// (services/*/src/config.ts) so the docs cannot drift;
+// test/repo/config-docs.test.ts fails when they have.
 import { readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { envSpec } from '../services/token-service/src/config.ts'
-import { renderEnvTable } from '../services/token-service/src/config/env-docs.ts'
+import { renderEnvTable } from '@todo-auth/service-config'
+import { EnvSchema as identity } from '../services/identity/src/config.ts'
+import { EnvSchema as todoApi } from '../services/todo-api/src/config.ts'
+import { EnvSchema as tokenService } from '../services/token-service/src/config.ts'
 
-const file = join(import.meta.dirname, '..', 'docs', 'configuration.md')
-const start = '<!-- token-service:env:start -->'
-const end = '<!-- token-service:env:end -->'
-const text = readFileSync(file, 'utf8')
-const from = text.indexOf(start)
-const to = text.indexOf(end)
-if (from < 0 || to < from) throw new Error(`markers ${start} … ${end} not found in docs/configuration.md`)
-writeFileSync(file, `${text.slice(0, from + start.length)}\n${renderEnvTable(envSpec)}\n${text.slice(to)}`)
-process.stdout.write('docs/configuration.md: token-service table updated\n')
+export const serviceSchemas = { identity, 'token-service': tokenService, 'todo-api': todoApi } as const
+export const configDocsFile = join(import.meta.dirname, '..', 'docs', 'configuration.md')
+
+/** The text with every `<!-- <service>:env:start -->` … `<!-- <service>:env:end -->` block rendered anew. */
+export function renderConfigDocs(text: string): string {
+  let out = text
+  for (const [service, schema] of Object.entries(serviceSchemas)) {
+    const start = `<!-- ${service}:env:start -->`
+    const end = `<!-- ${service}:env:end -->`
+    const from = out.indexOf(start)
+    const to = out.indexOf(end)
+    if (from < 0 || to < from) throw new Error(`markers ${start} … ${end} not found in docs/configuration.md`)
+    out = `${out.slice(0, from + start.length)}\n${renderEnvTable(schema)}\n${out.slice(to)}`
+  }
+  return out
+}
+
+if (import.meta.main) {
+  writeFileSync(configDocsFile, renderConfigDocs(readFileSync(configDocsFile, 'utf8')))
+  process.stdout.write(`docs/configuration.md: ${Object.keys(serviceSchemas).join(', ')} tables updated\n`)
+}

@@ -7,7 +7,7 @@ import { resolve } from 'node:path'
 import t from 'tap'
 import { loadConfig as loadIdentityConfig, EnvSchema as identityEnv } from '../services/identity/src/config.ts'
 import { loadConfig as loadTodoApiConfig, EnvSchema as todoApiEnv } from '../services/todo-api/src/config.ts'
-import { envSpec as tokenServiceEnv, loadConfig as loadTokenServiceConfig } from '../services/token-service/src/config.ts'
+import { EnvSchema as tokenServiceEnv, loadConfig as loadTokenServiceConfig } from '../services/token-service/src/config.ts'
 import { loadGatewayConfig, upstreamVariables } from '../infra/gateway/gateway-config.ts'
 import { templateFile } from '../infra/gateway/nginx.ts'
 import {
@@ -112,7 +112,7 @@ t.test('the secrets come from the env file and none is written into docker-compo
 
 const serviceConfigs = {
   identity: { known: Object.keys(identityEnv.properties), load: loadIdentityConfig },
-  'token-service': { known: Object.keys(tokenServiceEnv), load: loadTokenServiceConfig },
+  'token-service': { known: Object.keys(tokenServiceEnv.properties), load: loadTokenServiceConfig },
   'todo-api': { known: Object.keys(todoApiEnv.properties), load: loadTodoApiConfig },
 } as const
 

@@ -1,5 +1,6 @@
 import type { AddressInfo } from 'node:net'
-import { ConfigError, loadConfig } from './config.ts'
+import { loadConfigOrExit } from '@todo-auth/service-config'
+import { loadConfig } from './config.ts'
 import { IdentityStartupError } from './errors.ts'
 
 /** Start-up failures go out as one JSON line on stderr, before (or instead of) the app's logger. */
@@ -8,13 +9,7 @@ function fail(event: string, message: string, extra: Record<string, unknown> = {
   process.exit(1)
 }
 
-let config
-try {
-  config = loadConfig(process.env)
-} catch (error) {
-  if (error instanceof ConfigError) fail('config_invalid', error.message, { problems: error.problems })
-  throw error
-}
+const config = loadConfigOrExit('identity', () => loadConfig(process.env))
 
 // Imported after the configuration is known good, so a bad one fails without loading BetterAuth.
 const { buildApp } = await import('./app.ts')

@@ -7,7 +7,7 @@ const problemsOf = (env: Record<string, string>) => {
   try {
     loadConfig(env)
   } catch (error) {
-    if (error instanceof ConfigError) return error.problems
+    if (error instanceof ConfigError) return error.errors
     throw error
   }
   return []
@@ -85,7 +85,7 @@ t.test('every bad variable is reported at once, without echoing values', async (
 })
 
 t.test('a missing secret is reported', async (t) => {
-  t.same(problemsOf({}), [{ variable: 'BETTER_AUTH_SECRET', message: 'is required' }])
+  t.same(problemsOf({}), [{ variable: 'BETTER_AUTH_SECRET', code: 'ERR_CONFIG_MISSING', message: 'is required' }])
 })
 
 t.test('bad values are refused one by one', async (t) => {

@@ -52,14 +52,14 @@ t.test('several bad variables are all reported in one line, without the secret',
     TRUSTED_ORIGINS: 'not a url',
     TRUST_PROXY: 'everyone',
   })
-  t.not(code, 0)
+  t.equal(code, 78, 'EX_CONFIG')
   t.equal(stdout, '')
   const lines = stderr.trim().split('\n')
   t.equal(lines.length, 1, 'one line')
-  const line = JSON.parse(lines[0]!) as { event: string; msg: string; problems: { variable: string }[] }
-  t.equal(line.event, 'config_invalid')
-  t.same(line.problems.map((p) => p.variable).sort(), ['BETTER_AUTH_SECRET', 'JWT_ALG', 'JWT_TTL', 'PORT', 'TRUSTED_ORIGINS', 'TRUST_PROXY'])
-  for (const variable of ['PORT', 'BETTER_AUTH_SECRET', 'JWT_ALG', 'JWT_TTL', 'TRUSTED_ORIGINS', 'TRUST_PROXY']) t.match(line.msg, variable)
+  const line = JSON.parse(lines[0]!) as { event: string; service: string; code: string; errors: { variable: string; code: string }[] }
+  t.same([line.event, line.service, line.code], ['config_error', 'identity', 'ERR_CONFIG_INVALID'])
+  t.same(line.errors.map((e) => e.variable).sort(), ['BETTER_AUTH_SECRET', 'JWT_ALG', 'JWT_TTL', 'PORT', 'TRUSTED_ORIGINS', 'TRUST_PROXY'])
+  t.ok(line.errors.every((e) => e.code === 'ERR_CONFIG_INVALID'))
   t.notMatch(stderr, 'short-secret-123')
 })
 

@@ -1,133 +1,66 @@
-import { isIP } from 'node:net'
-import envSchema from 'env-schema'
-import Type from 'typebox'
+import { Type } from 'typebox'
+import {
+  duration,
+  integer,
+  isAddressOrCidr,
+  list,
+  loadEnv,
+  notTogether,
+  oneOf,
+  optional,
+  port,
+  text,
+  url,
+} from '@todo-auth/service-config'
 
-const logLevels = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const
+export { ConfigError } from '@todo-auth/service-config'
+
+const supportedAlgorithms = ['ES256', 'ES384', 'ES512', 'EdDSA', 'Ed25519', 'RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512']
 
 /**
- * Every environment variable todo-api reads, in one schema. docs/configuration.md
- * (## todo-api) mirrors it. What a schema cannot express (URLs, address lists)
- * is checked in loadConfig, and every problem is reported at once.
+ * Every environment variable todo-api reads, described once. The table in
+ * docs/configuration.md (## todo-api) is rendered from it (node scripts/config-docs.ts).
  */
 export const EnvSchema = Type.Object({
-  HOST: Type.String({ minLength: 1, default: '127.0.0.1', description: 'Listen address.' }),
-  PORT: Type.Integer({ minimum: 0, maximum: 65535, default: 3003, description: 'Listen port (0 = any free port).' }),
-  DATABASE_URL: Type.Optional(Type.String({ minLength: 1, description: 'PostgreSQL connection string. Unset: embedded PGlite.' })),
-  PGLITE_DATA_DIR: Type.Optional(Type.String({ minLength: 1, description: 'Data directory of the embedded PGlite. Unset: in memory (lost on exit).' })),
-  DATABASE_POOL_MAX: Type.Integer({ minimum: 1, maximum: 100, default: 10, description: 'PostgreSQL pool size.' }),
-  TOKEN_SERVICE_JWKS_URL: Type.String({ default: 'http://127.0.0.1:3002/.well-known/jwks.json', description: "token-service's JWKS." }),
-  TOKEN_ISSUER: Type.String({ minLength: 1, default: 'http://localhost:8080', description: 'Exact `iss` of accepted access tokens.' }),
-  TOKEN_AUDIENCE: Type.String({ minLength: 1, default: 'todo-api', description: 'This API’s identifier; `aud` must contain it.' }),
-  TOKEN_ALGORITHMS: Type.String({ minLength: 1, default: 'ES256', description: 'Comma-separated JWS algorithms accepted on access tokens (never none or HS*).' }),
-  TOKEN_CLOCK_TOLERANCE: Type.Integer({ minimum: 0, maximum: 300, default: 30, description: 'Seconds of clock skew tolerated on exp/nbf/iat.' }),
-  JWKS_TIMEOUT_MS: Type.Integer({ minimum: 100, maximum: 60_000, default: 5000, description: 'Timeout of one JWKS fetch.' }),
-  JWKS_COOLDOWN_MS: Type.Integer({ minimum: 0, maximum: 600_000, default: 5000, description: 'Minimum gap between refetches triggered by unknown kids (and retries after a failure).' }),
-  JWKS_DEFAULT_MAX_AGE_MS: Type.Integer({ minimum: 0, default: 300_000, description: 'JWKS freshness when the response has no Cache-Control max-age.' }),
-  JWKS_STALE_IF_ERROR_MS: Type.Integer({ minimum: 0, default: 86_400_000, description: 'How long past freshness cached keys keep verifying while token-service is unreachable.' }),
-  TRUST_PROXY: Type.String({ default: '', description: 'Comma-separated proxy addresses/CIDRs whose X-Forwarded-Proto/-Host/-For are believed (the gateway). Empty: trust none.' }),
-  BODY_LIMIT: Type.Integer({ minimum: 1024, maximum: 1_048_576, default: 65_536, description: 'Largest request body in bytes (larger: 413).' }),
-  LOG_LEVEL: Type.Union(logLevels.map((level) => Type.Literal(level)), { default: 'info', description: 'pino log level.' }),
+  HOST: text({ default: '127.0.0.1', description: 'Listen address.' }),
+  PORT: port({ default: 3003, description: 'Listen port; `0` picks a free port (the `listening` log line gives the URL).' }),
+  DATABASE_URL: optional(url({
+    protocols: ['postgres:', 'postgresql:'],
+    secret: true,
+    example: 'postgres://todo:password@127.0.0.1:5432/todo',
+    description: 'PostgreSQL (a `?options=-c search_path=<schema>` parameter selects the schema). Unset: an embedded PGlite. Unreachable at start-up (5 s connect timeout): todo-api exits 1 with one line `{"event":"startup_failed","reason":"database_unreachable",…}` naming host, port and database (never the password); it never falls back to PGlite.',
+  })),
+  PGLITE_DATA_DIR: optional(text({ description: 'Only without `DATABASE_URL`: the data directory of the embedded PGlite (PostgreSQL in WebAssembly). Unset, in memory: every todo is lost when the process ends. One process per directory.' })),
+  DATABASE_POOL_MAX: integer({ default: 10, minimum: 1, maximum: 100, description: 'PostgreSQL connections per process.' }),
+  TOKEN_SERVICE_JWKS_URL: url({ default: 'http://127.0.0.1:3002/.well-known/jwks.json', description: "token-service's JWKS, the only source of verification keys. Redirects are refused." }),
+  TOKEN_ISSUER: text({ default: 'http://localhost:8080', description: "Exact `iss` of accepted access tokens (token-service's `ISSUER`)." }),
+  TOKEN_AUDIENCE: text({ default: 'todo-api', description: "This API's identifier; `aud` must be it." }),
+  TOKEN_ALGORITHMS: list({
+    default: 'ES256',
+    minItems: 1,
+    item: { expects: `an asymmetric JWS algorithm (${supportedAlgorithms.join(', ')})`, test: (alg) => supportedAlgorithms.includes(alg) },
+    description: "JWS algorithms accepted on access tokens (token-service's `SIGNING_ALG`); `none` and `HS*` are refused at start-up.",
+  }),
+  TOKEN_CLOCK_TOLERANCE: duration({ unit: 'seconds', default: 30, minimum: 0, maximum: 300, description: 'Clock skew allowed on `exp`, `nbf` and `iat`.' }),
+  JWKS_TIMEOUT_MS: duration({ unit: 'milliseconds', default: 5000, minimum: 100, maximum: 60_000, description: 'Timeout of one JWKS fetch.' }),
+  JWKS_COOLDOWN_MS: duration({ unit: 'milliseconds', default: 5000, minimum: 0, maximum: 600_000, description: 'At most one refetch per this long is triggered by unknown `kid`s (concurrent misses share one fetch), and a failed fetch is retried no sooner.' }),
+  JWKS_DEFAULT_MAX_AGE_MS: duration({ unit: 'milliseconds', default: 300_000, minimum: 0, description: 'JWKS freshness when token-service sends no `Cache-Control: max-age` (its max-age is honoured, capped at 24 h; `ETag` revalidation).' }),
+  JWKS_STALE_IF_ERROR_MS: duration({ unit: 'milliseconds', default: 86_400_000, minimum: 0, description: 'While token-service is unreachable, keys already cached keep verifying this long past their freshness. With nothing cached, `/todos` answers 503 `ERR_AUTH_UNAVAILABLE` (never acceptance).' }),
+  TRUST_PROXY: list({ default: '', item: { expects: 'an IP address or CIDR', test: isAddressOrCidr }, description: 'Addresses/CIDRs (the gateway) whose `X-Forwarded-Proto`/`-Host`/`-For` are believed; they decide the absolute `url` of each todo, `Location` and `Link`. Empty: trust none.' }),
+  BODY_LIMIT: integer({ unit: 'bytes', default: 65_536, minimum: 1024, maximum: 1_048_576, description: 'Largest request body; larger is 413.' }),
+  LOG_LEVEL: oneOf(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], { default: 'info', description: 'pino log level.' }),
 })
-type Env = Type.Static<typeof EnvSchema>
 
 export type DatabaseConfig =
   | { readonly kind: 'postgres'; readonly url: string; readonly poolMax: number }
   /** dataDir undefined: in memory. */
   | { readonly kind: 'pglite'; readonly dataDir: string | undefined }
 
-export interface TodoApiConfig {
-  readonly host: string
-  readonly port: number
-  readonly database: DatabaseConfig
-  readonly token: {
-    readonly jwksUrl: string
-    readonly issuer: string
-    readonly audience: string
-    readonly algorithms: readonly string[]
-    readonly clockToleranceSec: number
-    readonly jwksTimeoutMs: number
-    readonly jwksCooldownMs: number
-    readonly jwksDefaultMaxAgeMs: number
-    readonly jwksStaleIfErrorMs: number
-  }
-  /** Addresses/CIDRs for Fastify's trustProxy; empty: no proxy is trusted. */
-  readonly trustProxy: readonly string[]
-  readonly bodyLimit: number
-  readonly logLevel: (typeof logLevels)[number]
-}
-
-export class ConfigError extends Error {
-  override name = 'ConfigError'
-  readonly problems: readonly string[]
-  constructor(problems: readonly string[]) {
-    super(`invalid configuration:\n  ${problems.join('\n  ')}`)
-    this.problems = problems
-  }
-}
-
-const supportedAlgorithms = new Set(['ES256', 'ES384', 'ES512', 'EdDSA', 'Ed25519', 'RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512'])
-const list = (value: string) => value.split(',').map((s) => s.trim()).filter((s) => s.length > 0)
-
-function isAddressOrCidr(entry: string): boolean {
-  const [address, bits, ...rest] = entry.split('/')
-  if (rest.length > 0 || address === undefined) return false
-  const family = isIP(address)
-  if (family === 0) return false
-  if (bits === undefined) return true
-  if (!/^\d{1,3}$/.test(bits)) return false
-  return Number(bits) <= (family === 4 ? 32 : 128)
-}
-
-function httpUrl(value: string): boolean {
-  try {
-    const url = new URL(value)
-    return url.protocol === 'http:' || url.protocol === 'https:'
-  } catch {
-    return false
-  }
-}
-
-/** Reads, validates and freezes the configuration; throws one ConfigError listing every problem. */
-export function loadConfig(env: Record<string, string | undefined>): TodoApiConfig {
-  const problems: string[] = []
-  const data: Record<string, string> = {}
-  for (const name of Object.keys(EnvSchema.properties)) {
-    const value = env[name]
-    if (value !== undefined && value !== '') data[name] = value
-  }
-  let values: Env | undefined
-  try {
-    values = envSchema<Env>({ schema: EnvSchema, data: [{ ...data }], env: false })
-  } catch (error) {
-    const errors = (error as { errors?: Array<{ instancePath: string; message?: string }> }).errors ?? []
-    for (const e of errors) problems.push(`${e.instancePath.replace(/^\//, '') || 'env'}: ${e.message ?? 'invalid'}`)
-    if (errors.length === 0) problems.push((error as Error).message)
-  }
-  // What the schema cannot express, checked on the raw values so that every problem is reported together.
-  const raw = (name: keyof typeof EnvSchema.properties): string | undefined =>
-    data[name] ?? (EnvSchema.properties[name] as { default?: unknown }).default?.toString()
-  if (!httpUrl(raw('TOKEN_SERVICE_JWKS_URL') ?? '')) problems.push('TOKEN_SERVICE_JWKS_URL: must be an http(s) URL')
-  const databaseUrl = raw('DATABASE_URL')
-  if (databaseUrl !== undefined) {
-    try {
-      const url = new URL(databaseUrl)
-      if (url.protocol !== 'postgres:' && url.protocol !== 'postgresql:') problems.push('DATABASE_URL: must be a postgres:// URL')
-    } catch {
-      problems.push('DATABASE_URL: must be a postgres:// URL')
-    }
-    if (raw('PGLITE_DATA_DIR') !== undefined) problems.push('PGLITE_DATA_DIR: set only when DATABASE_URL is unset')
-  }
-  const algorithms = list(raw('TOKEN_ALGORITHMS') ?? '')
-  if (algorithms.length === 0) problems.push('TOKEN_ALGORITHMS: at least one algorithm')
-  for (const alg of algorithms) {
-    if (!supportedAlgorithms.has(alg)) problems.push(`TOKEN_ALGORITHMS: ${JSON.stringify(alg)} is not an allowed asymmetric JWS algorithm`)
-  }
-  const trustProxy = list(raw('TRUST_PROXY') ?? '')
-  for (const entry of trustProxy) {
-    if (!isAddressOrCidr(entry)) problems.push(`TRUST_PROXY: ${JSON.stringify(entry)} is not an IP address or CIDR`)
-  }
-  if (problems.length > 0 || values === undefined) throw new ConfigError(problems)
-
+/** Reads, validates and freezes the configuration; throws one ConfigError listing every bad variable. */
+export function loadConfig(env: Record<string, string | undefined>) {
+  const values = loadEnv(EnvSchema, env, {
+    rules: [notTogether('PGLITE_DATA_DIR', 'DATABASE_URL', 'it only applies to the embedded PGlite')],
+  })
   const database: DatabaseConfig =
     values.DATABASE_URL !== undefined
       ? { kind: 'postgres', url: values.DATABASE_URL, poolMax: values.DATABASE_POOL_MAX }
@@ -140,15 +73,19 @@ export function loadConfig(env: Record<string, string | undefined>): TodoApiConf
       jwksUrl: values.TOKEN_SERVICE_JWKS_URL,
       issuer: values.TOKEN_ISSUER,
       audience: values.TOKEN_AUDIENCE,
-      algorithms: Object.freeze(algorithms),
+      algorithms: values.TOKEN_ALGORITHMS,
       clockToleranceSec: values.TOKEN_CLOCK_TOLERANCE,
       jwksTimeoutMs: values.JWKS_TIMEOUT_MS,
       jwksCooldownMs: values.JWKS_COOLDOWN_MS,
       jwksDefaultMaxAgeMs: values.JWKS_DEFAULT_MAX_AGE_MS,
       jwksStaleIfErrorMs: values.JWKS_STALE_IF_ERROR_MS,
     }),
-    trustProxy: Object.freeze(trustProxy),
+    /** Addresses/CIDRs for Fastify's trustProxy; empty: no proxy is trusted. */
+    trustProxy: values.TRUST_PROXY,
     bodyLimit: values.BODY_LIMIT,
     logLevel: values.LOG_LEVEL,
   })
 }
+
+/** The configuration's type, derived from the schema through loadConfig. */
+export type TodoApiConfig = ReturnType<typeof loadConfig>

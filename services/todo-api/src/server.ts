@@ -1,23 +1,12 @@
 // Process entry: env → loadConfig → database (reachable, migrated) → buildApp → listen; graceful close.
 import type { FastifyInstance } from 'fastify'
+import { loadConfigOrExit } from '@todo-auth/service-config'
 import { buildApp, createTokenKeySet } from './app.ts'
-import { ConfigError, loadConfig, type TodoApiConfig } from './config.ts'
+import { loadConfig } from './config.ts'
 import { openDatabase } from './db/database.ts'
 import { migrateToLatest } from './db/migrate.ts'
 
-/** One JSON line on stderr for failures that happen before (or instead of) the app's logger. */
-function fatalLine(fields: Record<string, unknown>): void {
-  process.stderr.write(`${JSON.stringify({ level: 60, time: Date.now(), ...fields })}\n`)
-}
-
-let config: TodoApiConfig
-try {
-  config = loadConfig(process.env)
-} catch (error) {
-  if (!(error instanceof ConfigError)) throw error
-  fatalLine({ event: 'startup_failed', reason: 'invalid_configuration', problems: error.problems, msg: error.message })
-  process.exit(1)
-}
+const config = loadConfigOrExit('todo-api', () => loadConfig(process.env))
 
 let app: FastifyInstance | undefined
 const database = openDatabase(config.database, {

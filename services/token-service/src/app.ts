@@ -26,7 +26,7 @@ import { createSubjectTokenVerifier } from './upstream/verify-subject-token.ts'
 
 /** What buildApp may be handed instead of creating it (tests, benchmarks). */
 export interface Deps {
-  /** A Redis client to use (not closed by close()). Default: one from REDIS_URL, or the in-process store when unset. */
+  /** A Redis client to use (not closed by close()). Default: one from REDIS_URL, or the in-process store when no Redis mode is set. */
   redis?: Redis
   clock?: Clock
   /** fetch used for BetterAuth's JWKS. */
@@ -54,8 +54,10 @@ function trustProxy(config: Config): string[] | false {
 
 export async function buildApp(config: Config, deps: Deps = {}): Promise<TokenService> {
   const clock = deps.clock ?? systemClock
-  const ownsRedis = deps.redis === undefined && config.REDIS_URL !== undefined
-  const redis = deps.redis ?? (config.REDIS_URL ? createRedisClient(config.REDIS_URL) : null)
+  const ownsRedis = deps.redis === undefined && config.redis !== undefined
+  // Cluster and Sentinel settings are validated but not wired into the client yet: refuse rather than fall back to memory.
+  if (ownsRedis && config.redis?.mode !== 'single') throw new Error(`Redis ${config.redis?.mode} mode is configured but not supported by this build yet; use REDIS_URL`)
+  const redis = deps.redis ?? (config.redis?.mode === 'single' ? createRedisClient(config.redis.url) : null)
   let connecting: Promise<unknown> = Promise.resolve()
   if (ownsRedis && redis) {
     // A Redis that is down at start is not fatal: readiness says so and requests get 503 until it returns.

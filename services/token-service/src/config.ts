@@ -1,122 +1,155 @@
-import { isIP } from 'node:net'
+import { Type } from 'typebox'
 import {
-  bool,
-  ConfigError,
-  int,
-  key256,
+  boolean,
+  ConfigErrorCode,
+  configProblem,
+  duration,
+  hostPortList,
+  integer,
+  isAddressOrCidr,
+  key,
   list,
+  loadEnv,
   oneOf,
-  optionalStr,
-  optionalUrl,
-  readEnv,
-  str,
+  optional,
+  port,
+  text,
   url,
+  type ConfigRule,
   type EnvValues,
-} from './config/env-reader.ts'
+  type HostPort,
+} from '@todo-auth/service-config'
 import { defaultClients, defaultWebOrigins, parseClients, type ClientConfig } from './config/clients.ts'
 
-export { ConfigError } from './config/env-reader.ts'
+export { ConfigError } from '@todo-auth/service-config'
+
+const betterAuthAlgorithms = ['EdDSA', 'ES256', 'ES384', 'ES512', 'RS256', 'PS256']
+const redisModes = ['REDIS_URL', 'REDIS_CLUSTER_NODES', 'REDIS_SENTINELS'] as const
 
 /**
- * Every environment variable token-service reads, described once. The
- * documentation in docs/configuration.md mirrors these entries.
+ * Every environment variable token-service reads, described once. The table
+ * in docs/configuration.md is rendered from it (node scripts/config-docs.ts).
  */
-export const envSpec = {
-  DEPLOYMENT_MODE: oneOf('`production` refuses development-only settings (in-process store, insecure cookie, generated secrets).', ['development', 'production'], 'development'),
-  HOST: str('Public listener address.', '127.0.0.1'),
-  PORT: int('Public listener port (0 = any free port).', 3002, { min: 0, max: 65535 }),
-  ADMIN_HOST: str('Admin listener address. Keep it on loopback or a private network: never route it through the gateway.', '127.0.0.1'),
-  ADMIN_PORT: int('Admin listener port (0 = any free port).', 3102, { min: 0, max: 65535 }),
-  ADMIN_TOKEN: optionalStr('Bearer token for the admin API; at least 32 characters. Without it the admin listener does not start (and production refuses to start).', { secret: true }),
-  LOG_LEVEL: oneOf('pino log level.', ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], 'info'),
-  TRUST_PROXY: list('Comma-separated proxy addresses/CIDRs whose X-Forwarded-* headers are believed (the gateway). Empty: trust none.', []),
-  ISSUER: url('`iss` of our access tokens and the RFC 8414 issuer; the public origin clients reach us at.', 'http://localhost:8080'),
-  AUDIENCES: list('Audiences (resource servers) tokens may be issued for; the first is the default.', ['todo-api']),
-  CLIENTS: optionalStr('Registered clients as a JSON array (docs/configuration.md#clients). Default: `web` (cookie) and `cli` (body).'),
-  WEB_ALLOWED_ORIGINS: list('Allowed origins of the default `web` client (ignored when CLIENTS is set).', defaultWebOrigins),
-  SIGNING_ALG: oneOf('Algorithm of our signing keys.', ['ES256', 'EdDSA', 'RS256'], 'ES256'),
-  ACCESS_TOKEN_TTL: int('Access-token lifetime in seconds.', 900, { min: 30, max: 86_400 }),
-  REFRESH_TOKEN_TTL: int('Absolute session (refresh-token family) lifetime in seconds; refreshing never extends it.', 604_800, { min: 60 }),
-  REFRESH_IDLE_TTL: int('A session unused for this many seconds ends (idle expiry).', 259_200, { min: 60 }),
-  REFRESH_REUSE_GRACE: int('Seconds during which a repeat of a just-spent refresh token returns the same successor instead of revoking the session.', 10, { min: 0, max: 300 }),
-  CLOCK_TOLERANCE: int('Clock skew tolerated when checking exp/nbf/iat, in seconds.', 30, { min: 0, max: 300 }),
-  KEY_ENCRYPTION_KEY: key256('AES-256-GCM key-encryption key for private signing keys at rest: 64 hex or 43 base64url characters. Required unless DEPLOYMENT_MODE=development with the in-process store.'),
-  KEY_ROTATION_INTERVAL: int('Seconds between scheduled key rotations.', 2_592_000, { min: 60 }),
-  JWKS_MAX_AGE: int('Upper bound of the JWKS Cache-Control max-age in seconds; a next key is published at least this plus KEY_PUBLISH_MARGIN before it signs.', 600, { min: 1, max: 86_400 }),
-  KEY_PUBLISH_MARGIN: int('Extra seconds a next key stays published before it may sign.', 60, { min: 0 }),
-  KEY_ENCRYPTION_KEY_PREVIOUS: key256('The previous key-encryption key, set only while re-encrypting stored private keys under a new KEY_ENCRYPTION_KEY (docs/operations.md). Keys sealed under either are readable.'),
-  KEY_RELOAD_INTERVAL: int('Seconds between periodic reloads of the key set (heals a missed change notification; also checks whether a scheduled rotation is due). Keep it below KEY_PUBLISH_MARGIN.', 10, { min: 1, max: 3600 }),
-  REDIS_URL: optionalUrl('Redis for keys, sessions and rate limits (redis://…). Unset: an in-process store (development only; state is lost on exit and not shared between instances).', ['redis:', 'rediss:']),
-  REDIS_PREFIX: str('Prefix of every Redis key this service writes.', 'ts:'),
-  BETTER_AUTH_JWKS_URL: url("BetterAuth's JWKS.", 'http://127.0.0.1:3001/api/auth/jwks'),
-  BETTER_AUTH_ISSUER: str('Expected `iss` of BetterAuth JWTs (exact match).', 'http://localhost:8080/api/auth'),
-  BETTER_AUTH_AUDIENCE: str('Expected `aud` of BetterAuth JWTs.', 'token-service'),
-  BETTER_AUTH_ALGORITHMS: list('Algorithms accepted on BetterAuth JWTs (never none or HS*).', ['EdDSA']),
-  BETTER_AUTH_JWKS_TIMEOUT: int('Timeout of one BetterAuth JWKS fetch, milliseconds.', 3000, { min: 100, max: 60_000 }),
-  BETTER_AUTH_JWKS_COOLDOWN: int('Minimum milliseconds between unknown-kid refetches of the BetterAuth JWKS.', 5000, { min: 0, max: 600_000 }),
-  BETTER_AUTH_JWKS_STALE_IF_ERROR: int('Seconds the last good BetterAuth JWKS keeps serving while BetterAuth is unreachable.', 3600, { min: 0 }),
-  SUBJECT_TOKEN_MAX_AGE: int('Oldest accepted BetterAuth JWT (seconds since its iat).', 900, { min: 10 }),
-  COOKIE_SECURE: bool('Secure attribute (and __Secure- prefix) of the refresh cookie; false only for plain-http local development.', true),
-  RATE_LIMIT_MAX: int('Requests per client IP per window on /oauth/token and /oauth/revoke.', 60, { min: 1 }),
-  RATE_LIMIT_WINDOW: int('Rate-limit window in seconds.', 60, { min: 1 }),
-  ADMIN_RATE_LIMIT_MAX: int('Admin API requests per client IP per minute.', 30, { min: 1 }),
-} as const
+export const EnvSchema = Type.Object({
+  DEPLOYMENT_MODE: oneOf(['development', 'production'], { default: 'development', description: '`production` refuses development-only settings (in-process store, insecure cookie, generated secrets).' }),
+  HOST: text({ default: '127.0.0.1', description: 'Public listener address.' }),
+  PORT: port({ default: 3002, description: 'Public listener port (0 = any free port).' }),
+  ADMIN_HOST: text({ default: '127.0.0.1', description: 'Admin listener address. Keep it on loopback or a private network: never route it through the gateway.' }),
+  ADMIN_PORT: port({ default: 3102, description: 'Admin listener port (0 = any free port).' }),
+  ADMIN_TOKEN: optional(text({ minLength: 32, secret: true, example: 'openssl rand -base64 32', description: 'Bearer token for the admin API. Without it the admin listener does not start (and production refuses to start).' })),
+  LOG_LEVEL: oneOf(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], { default: 'info', description: 'pino log level.' }),
+  TRUST_PROXY: list({ default: '', item: { expects: 'an IP address or CIDR', test: isAddressOrCidr }, description: 'Proxy addresses/CIDRs whose X-Forwarded-* headers are believed (the gateway). Empty: trust none.' }),
+  ISSUER: url({ default: 'http://localhost:8080', description: '`iss` of our access tokens and the RFC 8414 issuer; the public origin clients reach us at.' }),
+  AUDIENCES: list({ default: 'todo-api', description: 'Audiences (resource servers) tokens may be issued for; the first is the default.' }),
+  CLIENTS: optional(text({ description: 'Registered clients as a JSON array (docs/configuration.md#clients). Default: `web` (cookie) and `cli` (body).' })),
+  WEB_ALLOWED_ORIGINS: list({ default: defaultWebOrigins.join(','), description: 'Allowed origins of the default `web` client (ignored when CLIENTS is set).' }),
+  SIGNING_ALG: oneOf(['ES256', 'EdDSA', 'RS256'], { default: 'ES256', description: 'Algorithm of our signing keys.' }),
+  ACCESS_TOKEN_TTL: duration({ unit: 'seconds', default: 900, minimum: 30, maximum: 86_400, description: 'Access-token lifetime.' }),
+  REFRESH_TOKEN_TTL: duration({ unit: 'seconds', default: 604_800, minimum: 60, description: 'Absolute session (refresh-token family) lifetime; refreshing never extends it.' }),
+  REFRESH_IDLE_TTL: duration({ unit: 'seconds', default: 259_200, minimum: 60, description: 'A session unused this long ends (idle expiry). At most REFRESH_TOKEN_TTL.' }),
+  REFRESH_REUSE_GRACE: duration({ unit: 'seconds', default: 10, minimum: 0, maximum: 300, description: 'How long a repeat of a just-spent refresh token returns the same successor instead of revoking the session.' }),
+  CLOCK_TOLERANCE: duration({ unit: 'seconds', default: 30, minimum: 0, maximum: 300, description: 'Clock skew tolerated when checking exp/nbf/iat.' }),
+  KEY_ENCRYPTION_KEY: optional(key({ bytes: 32, example: 'openssl rand -hex 32', description: 'AES-256-GCM key-encryption key for private signing keys at rest. Required unless DEPLOYMENT_MODE=development with the in-process store.' })),
+  KEY_ROTATION_INTERVAL: duration({ unit: 'seconds', default: 2_592_000, minimum: 60, description: 'Time between scheduled key rotations; must exceed JWKS_MAX_AGE + KEY_PUBLISH_MARGIN.' }),
+  JWKS_MAX_AGE: duration({ unit: 'seconds', default: 600, minimum: 1, maximum: 86_400, description: 'Upper bound of the JWKS Cache-Control max-age; a next key is published at least this plus KEY_PUBLISH_MARGIN before it signs.' }),
+  KEY_PUBLISH_MARGIN: duration({ unit: 'seconds', default: 60, minimum: 0, description: 'Extra time a next key stays published before it may sign.' }),
+  KEY_ENCRYPTION_KEY_PREVIOUS: optional(key({ bytes: 32, description: 'The previous key-encryption key, set only while re-encrypting stored private keys under a new KEY_ENCRYPTION_KEY (docs/operations.md). Keys sealed under either are readable.' })),
+  KEY_RELOAD_INTERVAL: duration({ unit: 'seconds', default: 10, minimum: 1, maximum: 3600, description: 'Time between periodic reloads of the key set (heals a missed change notification; also checks whether a scheduled rotation is due). Keep it below KEY_PUBLISH_MARGIN.' }),
+  REDIS_URL: optional(url({ protocols: ['redis:', 'rediss:'], secret: true, example: 'redis://:password@127.0.0.1:6379/0', description: 'One Redis node for keys, sessions and rate limits. No Redis mode set (this, REDIS_CLUSTER_NODES or REDIS_SENTINELS): an in-process store (development only; state is lost on exit and not shared between instances). At most one Redis mode may be set.' })),
+  REDIS_CLUSTER_NODES: optional(hostPortList({ example: 'redis-1:7000,redis-2:7000', description: 'Redis Cluster mode: seed nodes (`host:port`, comma-separated).' })),
+  REDIS_SENTINELS: optional(hostPortList({ example: 'sentinel-1:26379,sentinel-2:26379', description: 'Redis Sentinel mode: the sentinels (`host:port`, comma-separated); needs REDIS_SENTINEL_NAME.' })),
+  REDIS_SENTINEL_NAME: optional(text({ example: 'mymaster', description: 'Name of the master group the sentinels watch; required with REDIS_SENTINELS.' })),
+  REDIS_USERNAME: optional(text({ description: 'Redis ACL user (any Redis mode).' })),
+  REDIS_PASSWORD: optional(text({ secret: true, description: 'Redis password (any Redis mode; a password inside REDIS_URL works too).' })),
+  REDIS_SENTINEL_PASSWORD: optional(text({ secret: true, description: 'Password of the sentinels themselves (Sentinel mode).' })),
+  REDIS_TLS: boolean({ default: false, description: 'TLS to Redis (any Redis mode; a `rediss://` REDIS_URL implies it).' }),
+  REDIS_TLS_CA_FILE: optional(text({ example: '/etc/ssl/redis-ca.pem', description: 'PEM file of the CA that signed the Redis certificates; needs TLS.' })),
+  REDIS_PREFIX: text({ default: 'ts:', description: 'Prefix of every Redis key this service writes.' }),
+  BETTER_AUTH_JWKS_URL: url({ default: 'http://127.0.0.1:3001/api/auth/jwks', description: "BetterAuth's JWKS." }),
+  BETTER_AUTH_ISSUER: text({ default: 'http://localhost:8080/api/auth', description: 'Expected `iss` of BetterAuth JWTs (exact match).' }),
+  BETTER_AUTH_AUDIENCE: text({ default: 'token-service', description: 'Expected `aud` of BetterAuth JWTs.' }),
+  BETTER_AUTH_ALGORITHMS: list({ default: 'EdDSA', item: { expects: `an asymmetric JWS algorithm BetterAuth signs with (${betterAuthAlgorithms.join(', ')})`, test: (alg) => betterAuthAlgorithms.includes(alg) }, description: 'Algorithms accepted on BetterAuth JWTs (never none or HS*).' }),
+  BETTER_AUTH_JWKS_TIMEOUT: duration({ unit: 'milliseconds', default: 3000, minimum: 100, maximum: 60_000, description: 'Timeout of one BetterAuth JWKS fetch.' }),
+  BETTER_AUTH_JWKS_COOLDOWN: duration({ unit: 'milliseconds', default: 5000, minimum: 0, maximum: 600_000, description: 'Minimum time between unknown-kid refetches of the BetterAuth JWKS.' }),
+  BETTER_AUTH_JWKS_STALE_IF_ERROR: duration({ unit: 'seconds', default: 3600, minimum: 0, description: 'How long the last good BetterAuth JWKS keeps serving while BetterAuth is unreachable.' }),
+  SUBJECT_TOKEN_MAX_AGE: duration({ unit: 'seconds', default: 900, minimum: 10, description: 'Oldest accepted BetterAuth JWT (time since its iat).' }),
+  COOKIE_SECURE: boolean({ default: true, description: 'Secure attribute (and __Secure- prefix) of the refresh cookie; false only for plain-http local development.' }),
+  RATE_LIMIT_MAX: integer({ default: 60, minimum: 1, description: 'Requests per client IP per window on /oauth/token and /oauth/revoke.' }),
+  RATE_LIMIT_WINDOW: duration({ unit: 'seconds', default: 60, minimum: 1, description: 'Rate-limit window.' }),
+  ADMIN_RATE_LIMIT_MAX: integer({ default: 30, minimum: 1, description: 'Admin API requests per client IP per minute.' }),
+})
+type Env = EnvValues<typeof EnvSchema>
 
-type Env = EnvValues<typeof envSpec>
+/** How token-service reaches Redis: one mode, plus the auth and TLS settings every mode shares. */
+export type RedisConfig = (
+  | { readonly mode: 'single'; readonly url: string }
+  | { readonly mode: 'cluster'; readonly nodes: readonly HostPort[] }
+  | { readonly mode: 'sentinel'; readonly sentinels: readonly HostPort[]; readonly name: string; readonly sentinelPassword: string | undefined }
+) & { readonly username: string | undefined; readonly password: string | undefined; readonly tls: boolean; readonly tlsCaFile: string | undefined }
 
-export interface Config extends Omit<Env, 'CLIENTS' | 'WEB_ALLOWED_ORIGINS'> {
-  readonly clients: readonly ClientConfig[]
-  /** Name of the refresh cookie: `__Secure-` prefixed when COOKIE_SECURE (RFC 6265bis §4.1.3.1). */
-  readonly refreshCookieName: string
+const modesSet = (v: Env) => redisModes.filter((name) => v[name] !== undefined)
+const onlyWith = (variable: string, other: string) => configProblem(variable, `is only meaningful together with ${other}`)
+
+const rules: readonly ConfigRule<Env>[] = [
+  (v) => (v.REFRESH_IDLE_TTL > v.REFRESH_TOKEN_TTL ? configProblem('REFRESH_IDLE_TTL', 'must not exceed REFRESH_TOKEN_TTL') : undefined),
+  (v) =>
+    v.JWKS_MAX_AGE + v.KEY_PUBLISH_MARGIN >= v.KEY_ROTATION_INTERVAL
+      ? configProblem('KEY_ROTATION_INTERVAL', 'must exceed JWKS_MAX_AGE + KEY_PUBLISH_MARGIN (a next key must be published before it signs)')
+      : undefined,
+  (v) => {
+    const [first, ...others] = modesSet(v)
+    return others.length > 0 ? configProblem(first!, `conflicts with ${others.join(' and ')}: set at most one of ${redisModes.join(', ')}`, ConfigErrorCode.conflict) : undefined
+  },
+  (v) => (v.REDIS_SENTINELS !== undefined && v.REDIS_SENTINEL_NAME === undefined ? configProblem('REDIS_SENTINEL_NAME', 'is required with REDIS_SENTINELS (the master group name)', ConfigErrorCode.missing) : undefined),
+  (v) => (v.REDIS_SENTINELS === undefined && v.REDIS_SENTINEL_NAME !== undefined ? onlyWith('REDIS_SENTINEL_NAME', 'REDIS_SENTINELS') : undefined),
+  (v) => (v.REDIS_SENTINELS === undefined && v.REDIS_SENTINEL_PASSWORD !== undefined ? onlyWith('REDIS_SENTINEL_PASSWORD', 'REDIS_SENTINELS') : undefined),
+  (v) =>
+    modesSet(v).length === 0
+      ? (['REDIS_USERNAME', 'REDIS_PASSWORD', 'REDIS_TLS_CA_FILE'] as const).filter((name) => v[name] !== undefined).map((name) => onlyWith(name, `one of ${redisModes.join(', ')}`))
+      : undefined,
+  (v) => (v.REDIS_TLS_CA_FILE !== undefined && !v.REDIS_TLS && !v.REDIS_URL?.startsWith('rediss:') ? configProblem('REDIS_TLS_CA_FILE', 'needs REDIS_TLS=true (or a rediss:// REDIS_URL)') : undefined),
+  (v) =>
+    v.DEPLOYMENT_MODE === 'production' && modesSet(v).length === 0
+      ? configProblem('REDIS_URL', `one of ${redisModes.join(', ')} is required in production (the in-process store is for development only)`, ConfigErrorCode.missing)
+      : undefined,
+  (v) => (v.DEPLOYMENT_MODE === 'production' && !v.COOKIE_SECURE ? configProblem('COOKIE_SECURE', 'must be true in production') : undefined),
+  (v) => (v.DEPLOYMENT_MODE === 'production' && v.ADMIN_TOKEN === undefined ? configProblem('ADMIN_TOKEN', 'is required in production', ConfigErrorCode.missing) : undefined),
+  (v) =>
+    v.KEY_ENCRYPTION_KEY === undefined && modesSet(v).length > 0
+      ? configProblem('KEY_ENCRYPTION_KEY', 'is required with a Redis store (private keys are encrypted at rest)', ConfigErrorCode.missing)
+      : undefined,
+  (v) => (v.KEY_ENCRYPTION_KEY_PREVIOUS !== undefined && v.KEY_ENCRYPTION_KEY === undefined ? onlyWith('KEY_ENCRYPTION_KEY_PREVIOUS', 'a new KEY_ENCRYPTION_KEY') : undefined),
+]
+
+function redisOf(v: Env): RedisConfig | undefined {
+  const shared = { username: v.REDIS_USERNAME, password: v.REDIS_PASSWORD, tls: v.REDIS_TLS || v.REDIS_URL?.startsWith('rediss:') === true, tlsCaFile: v.REDIS_TLS_CA_FILE }
+  if (v.REDIS_URL !== undefined) return Object.freeze({ mode: 'single', url: v.REDIS_URL, ...shared })
+  if (v.REDIS_CLUSTER_NODES !== undefined) return Object.freeze({ mode: 'cluster', nodes: v.REDIS_CLUSTER_NODES, ...shared })
+  if (v.REDIS_SENTINELS !== undefined) return Object.freeze({ mode: 'sentinel', sentinels: v.REDIS_SENTINELS, name: v.REDIS_SENTINEL_NAME!, sentinelPassword: v.REDIS_SENTINEL_PASSWORD, ...shared })
+  return undefined
 }
 
-/** Reads, validates and freezes the configuration; throws one ConfigError listing every problem. */
-export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
-  const values = readEnv(envSpec, env)
-  const problems: string[] = []
-  let clients: ClientConfig[] = []
-  try {
-    clients = values.CLIENTS ? parseClients(values.CLIENTS, values.AUDIENCES) : defaultClients(values.WEB_ALLOWED_ORIGINS, values.AUDIENCES)
-  } catch (error) {
-    problems.push(`CLIENTS: ${(error as Error).message}`)
-  }
-  // Each entry goes to Fastify's trustProxy: a word like `true` must be refused here, not half-parsed there (R58).
-  for (const entry of values.TRUST_PROXY) {
-    if (!isAddressOrCidr(entry)) problems.push(`TRUST_PROXY: ${JSON.stringify(entry)} is not an IP address or CIDR`)
-  }
-  if (values.ADMIN_TOKEN !== undefined && values.ADMIN_TOKEN.length < 32) problems.push('ADMIN_TOKEN: must be at least 32 characters')
-  if (values.REFRESH_IDLE_TTL > values.REFRESH_TOKEN_TTL) problems.push('REFRESH_IDLE_TTL: must not exceed REFRESH_TOKEN_TTL')
-  if (values.JWKS_MAX_AGE + values.KEY_PUBLISH_MARGIN >= values.KEY_ROTATION_INTERVAL) {
-    problems.push('KEY_ROTATION_INTERVAL: must exceed JWKS_MAX_AGE + KEY_PUBLISH_MARGIN (a next key must be published before it signs)')
-  }
-  for (const alg of values.BETTER_AUTH_ALGORITHMS) {
-    if (!['EdDSA', 'ES256', 'ES384', 'ES512', 'RS256', 'PS256'].includes(alg)) {
-      problems.push(`BETTER_AUTH_ALGORITHMS: ${JSON.stringify(alg)} is not an asymmetric JWS algorithm BetterAuth signs with`)
+/** Reads, validates and freezes the configuration; throws one ConfigError listing every bad variable. */
+export function loadConfig(env: Record<string, string | undefined> = process.env) {
+  let clients: readonly ClientConfig[] = []
+  const readClients: ConfigRule<Env> = (v) => {
+    try {
+      clients = Object.freeze(v.CLIENTS ? parseClients(v.CLIENTS, v.AUDIENCES) : defaultClients(v.WEB_ALLOWED_ORIGINS, v.AUDIENCES))
+    } catch (error) {
+      return configProblem('CLIENTS', (error as Error).message)
     }
+    return undefined
   }
-  if (values.DEPLOYMENT_MODE === 'production') {
-    if (!values.REDIS_URL) problems.push('REDIS_URL: required in production (the in-process store is for development only)')
-    if (!values.COOKIE_SECURE) problems.push('COOKIE_SECURE: must be true in production')
-    if (!values.ADMIN_TOKEN) problems.push('ADMIN_TOKEN: required in production')
-  }
-  if (!values.KEY_ENCRYPTION_KEY && values.REDIS_URL) problems.push('KEY_ENCRYPTION_KEY: required when REDIS_URL is set (private keys are encrypted at rest)')
-  if (values.KEY_ENCRYPTION_KEY_PREVIOUS && !values.KEY_ENCRYPTION_KEY) problems.push('KEY_ENCRYPTION_KEY_PREVIOUS: only meaningful together with a new KEY_ENCRYPTION_KEY')
-  if (problems.length > 0) throw new ConfigError(problems)
-
-  const { CLIENTS: _clients, WEB_ALLOWED_ORIGINS: _origins, ...rest } = values
+  const { CLIENTS: _clients, WEB_ALLOWED_ORIGINS: _origins, ...values } = loadEnv(EnvSchema, env, { rules: [readClients, ...rules] })
   return Object.freeze({
-    ...rest,
-    clients: Object.freeze(clients),
+    ...values,
+    clients,
+    /** Name of the refresh cookie: `__Secure-` prefixed when COOKIE_SECURE (RFC 6265bis §4.1.3.1). */
     refreshCookieName: values.COOKIE_SECURE ? '__Secure-refresh_token' : 'refresh_token',
+    /** Undefined: the in-process store (development only). */
+    redis: redisOf(values as Env),
   })
 }
 
-/** `10.0.0.1`, `::1`, `10.0.0.0/8`: what proxy-addr takes as an address; nothing it would read as a name or a hop count. */
-function isAddressOrCidr(entry: string): boolean {
-  const [address, bits, ...rest] = entry.split('/')
-  if (rest.length > 0 || address === undefined) return false
-  const family = isIP(address)
-  if (family === 0) return false
-  if (bits === undefined) return true
-  return /^\d{1,3}$/.test(bits) && Number(bits) <= (family === 4 ? 32 : 128)
-}
+/** The configuration's type, derived from the schema through loadConfig. */
+export type Config = ReturnType<typeof loadConfig>

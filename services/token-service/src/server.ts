@@ -1,17 +1,9 @@
+import { loadConfigOrExit } from '@todo-auth/service-config'
 import { buildApp } from './app.ts'
-import { ConfigError, loadConfig } from './config.ts'
+import { loadConfig } from './config.ts'
 
 // Process entry: env → loadConfig → buildApp → listen; graceful close on SIGTERM/SIGINT.
-let config
-try {
-  config = loadConfig(process.env)
-} catch (error) {
-  if (error instanceof ConfigError) {
-    process.stderr.write(`token-service: ${error.message}\n`)
-    process.exit(78) // EX_CONFIG
-  }
-  throw error
-}
+const config = loadConfigOrExit('token-service', () => loadConfig(process.env))
 
 const service = await buildApp(config)
 const log = service.publicApp.log

@@ -1,4 +1,8 @@
+import { spawn } from 'node:child_process'
+import { once } from 'node:events'
+import { fileURLToPath } from 'node:url'
 import t from 'tap'
+import { buildApp } from '../src/app.ts'
 import { ConfigError, loadConfig } from '../src/config.ts'
 
 t.test('defaults give the SPEC ports, issuer and the web and cli clients', async (t) => {
@@ -25,10 +29,8 @@ t.test('every bad variable is reported at once, and secrets are not echoed', asy
     t.fail('expected a ConfigError')
   } catch (error) {
     t.type(error, ConfigError)
-    const problems = (error as ConfigError).problems.join('\n')
-    for (const name of ['PORT', 'ACCESS_TOKEN_TTL', 'SIGNING_ALG', 'ISSUER', 'KEY_ENCRYPTION_KEY', 'COOKIE_SECURE']) {
-      t.match(problems, name, `${name} is reported`)
-    }
+    const variables = (error as ConfigError).errors.map((e) => e.variable)
+    t.same(variables, ['PORT', 'ADMIN_TOKEN', 'ISSUER', 'SIGNING_ALG', 'ACCESS_TOKEN_TTL', 'KEY_ENCRYPTION_KEY', 'COOKIE_SECURE'], 'each bad variable once')
     t.notMatch((error as Error).message, secret)
     t.notMatch((error as Error).message, 'abc')
   }
@@ -36,10 +38,11 @@ t.test('every bad variable is reported at once, and secrets are not echoed', asy
 
 t.test('production refuses the in-process store, insecure cookies and a missing admin token', async (t) => {
   const error = t.throws(() => loadConfig({ DEPLOYMENT_MODE: 'production', COOKIE_SECURE: 'false' })) as ConfigError
-  const text = error.problems.join('\n')
-  t.match(text, /REDIS_URL/)
-  t.match(text, /COOKIE_SECURE/)
-  t.match(text, /ADMIN_TOKEN/)
+  t.same(error.errors.map((e) => [e.variable, e.code]), [
+    ['REDIS_URL', 'ERR_CONFIG_MISSING'],
+    ['COOKIE_SECURE', 'ERR_CONFIG_INVALID'],
+    ['ADMIN_TOKEN', 'ERR_CONFIG_MISSING'],
+  ])
 })
 
 t.test('a Redis store requires a key-encryption key', async (t) => {
@@ -65,4 +68,84 @@ t.test('CLIENTS is parsed and validated', async (t) => {
 
 t.test('the cookie loses its __Secure- prefix only with COOKIE_SECURE=false', async (t) => {
   t.equal(loadConfig({ COOKIE_SECURE: 'false' }).refreshCookieName, 'refresh_token')
+})
+
+t.test('server.ts refuses a bad configuration with exit code 78 and one config_error line, without the secret', async (t) => {
+  const entry = fileURLToPath(new URL('../src/server.ts', import.meta.url))
+  const child = spawn(process.execPath, [entry], { env: { PATH: process.env.PATH ?? '', PORT: 'x', ADMIN_TOKEN: 'short-admin-token-xyz' }, stdio: ['ignore', 'pipe', 'pipe'] })
+  let stdout = ''
+  let stderr = ''
+  child.stdout.on('data', (chunk) => (stdout += chunk))
+  child.stderr.on('data', (chunk) => (stderr += chunk))
+  const [code] = (await once(child, 'exit')) as [number | null]
+  t.equal(code, 78, 'EX_CONFIG')
+  t.equal(stdout, '')
+  const lines = stderr.trim().split('\n')
+  t.equal(lines.length, 1, 'one line')
+  t.same(JSON.parse(lines[0]!), {
+    event: 'config_error',
+    service: 'token-service',
+    code: 'ERR_CONFIG_INVALID',
+    errors: [
+      { variable: 'PORT', code: 'ERR_CONFIG_INVALID', message: 'must be an integer from 0 to 65535' },
+      { variable: 'ADMIN_TOKEN', code: 'ERR_CONFIG_INVALID', message: 'must be at least 32 characters' },
+    ],
+  })
+  t.notMatch(stderr, 'short-admin-token-xyz')
+})
+
+const redisErrors = (env: Record<string, string>) => {
+  try {
+    loadConfig({ KEY_ENCRYPTION_KEY: 'a'.repeat(64), ...env })
+  } catch (error) {
+    if (error instanceof ConfigError) return error.errors.map((e) => [e.variable, e.code])
+    throw error
+  }
+  return []
+}
+
+t.test('each Redis mode becomes config.redis, with the shared auth and TLS settings', async (t) => {
+  t.equal(loadConfig({}).redis, undefined, 'no mode: the in-process store')
+  const single = loadConfig({ REDIS_URL: 'rediss://127.0.0.1:6380', KEY_ENCRYPTION_KEY: 'a'.repeat(64), REDIS_USERNAME: 'ts', REDIS_PASSWORD: 'pw-not-echoed' })
+  t.same(single.redis, { mode: 'single', url: 'rediss://127.0.0.1:6380', username: 'ts', password: 'pw-not-echoed', tls: true, tlsCaFile: undefined })
+  t.equal(single.REDIS_URL, 'rediss://127.0.0.1:6380', 'REDIS_URL stays readable')
+  const cluster = loadConfig({ REDIS_CLUSTER_NODES: 'redis-1:7000, redis-2:7001', REDIS_TLS: 'true', REDIS_TLS_CA_FILE: '/etc/ca.pem', KEY_ENCRYPTION_KEY: 'a'.repeat(64) })
+  t.same(cluster.redis, { mode: 'cluster', nodes: [{ host: 'redis-1', port: 7000 }, { host: 'redis-2', port: 7001 }], username: undefined, password: undefined, tls: true, tlsCaFile: '/etc/ca.pem' })
+  const sentinel = loadConfig({ REDIS_SENTINELS: '10.0.0.1:26379,[::1]:26380', REDIS_SENTINEL_NAME: 'mymaster', REDIS_SENTINEL_PASSWORD: 's', KEY_ENCRYPTION_KEY: 'a'.repeat(64) })
+  t.same(sentinel.redis, { mode: 'sentinel', sentinels: [{ host: '10.0.0.1', port: 26379 }, { host: '::1', port: 26380 }], name: 'mymaster', sentinelPassword: 's', username: undefined, password: undefined, tls: false, tlsCaFile: undefined })
+  t.ok(Object.isFrozen(sentinel.redis))
+})
+
+t.test('any Redis mode counts as a Redis store: production accepts it and it needs a key-encryption key', async (t) => {
+  const production = { DEPLOYMENT_MODE: 'production', ADMIN_TOKEN: 'x'.repeat(32), KEY_ENCRYPTION_KEY: 'a'.repeat(64) }
+  t.equal(loadConfig({ ...production, REDIS_CLUSTER_NODES: 'redis-1:7000' }).redis?.mode, 'cluster')
+  t.equal(loadConfig({ ...production, REDIS_SENTINELS: 's:26379', REDIS_SENTINEL_NAME: 'm' }).redis?.mode, 'sentinel')
+  t.throws(() => loadConfig({ REDIS_CLUSTER_NODES: 'redis-1:7000' }), /KEY_ENCRYPTION_KEY is required/)
+})
+
+t.test('until the Redis client is wired for them, Cluster and Sentinel modes refuse to start instead of using memory', async (t) => {
+  const config = loadConfig({ LOG_LEVEL: 'silent', REDIS_CLUSTER_NODES: 'redis-1:7000', KEY_ENCRYPTION_KEY: 'a'.repeat(64) })
+  await t.rejects(buildApp(config), /Redis cluster mode is configured but not supported by this build yet/)
+})
+
+t.test('bad Redis settings are refused with their codes', async (t) => {
+  const cases: [string, Record<string, string>, (string | undefined)[][]][] = [
+    ['two modes', { REDIS_URL: 'redis://r:6379', REDIS_SENTINELS: 's:26379', REDIS_SENTINEL_NAME: 'm' }, [['REDIS_URL', 'ERR_CONFIG_CONFLICT']]],
+    ['three modes', { REDIS_URL: 'redis://r:6379', REDIS_CLUSTER_NODES: 'c:7000', REDIS_SENTINELS: 's:26379', REDIS_SENTINEL_NAME: 'm' }, [['REDIS_URL', 'ERR_CONFIG_CONFLICT']]],
+    ['sentinels without a master name', { REDIS_SENTINELS: 's:26379' }, [['REDIS_SENTINEL_NAME', 'ERR_CONFIG_MISSING']]],
+    ['a master name without sentinels', { REDIS_URL: 'redis://r:6379', REDIS_SENTINEL_NAME: 'm' }, [['REDIS_SENTINEL_NAME', 'ERR_CONFIG_INVALID']]],
+    ['a sentinel password without sentinels', { REDIS_CLUSTER_NODES: 'c:7000', REDIS_SENTINEL_PASSWORD: 'p' }, [['REDIS_SENTINEL_PASSWORD', 'ERR_CONFIG_INVALID']]],
+    ['a node without a port', { REDIS_CLUSTER_NODES: 'c:7000,c2' }, [['REDIS_CLUSTER_NODES', 'ERR_CONFIG_INVALID']]],
+    ['a port out of range', { REDIS_SENTINELS: 's:70000', REDIS_SENTINEL_NAME: 'm' }, [['REDIS_SENTINELS', 'ERR_CONFIG_INVALID']]],
+    ['an http REDIS_URL', { REDIS_URL: 'http://r:6379' }, [['REDIS_URL', 'ERR_CONFIG_INVALID']]],
+    ['a non-boolean REDIS_TLS', { REDIS_URL: 'redis://r:6379', REDIS_TLS: 'sometimes' }, [['REDIS_TLS', 'ERR_CONFIG_INVALID']]],
+    ['a CA file without TLS', { REDIS_URL: 'redis://r:6379', REDIS_TLS_CA_FILE: '/ca.pem' }, [['REDIS_TLS_CA_FILE', 'ERR_CONFIG_INVALID']]],
+    ['credentials without any Redis', { REDIS_PASSWORD: 'p' }, [['REDIS_PASSWORD', 'ERR_CONFIG_INVALID']]],
+  ]
+  for (const [name, env, expected] of cases) t.same(redisErrors(env), expected, name)
+})
+
+t.test('Redis passwords are never echoed', async (t) => {
+  const error = t.throws(() => loadConfig({ REDIS_PASSWORD: 'hunter2-redis', REDIS_SENTINEL_PASSWORD: 'hunter3-sentinel' })) as ConfigError
+  t.notMatch(JSON.stringify(error.errors) + error.message, /hunter/)
 })

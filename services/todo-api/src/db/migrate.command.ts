@@ -28,7 +28,7 @@ try {
     await database.close().catch(() => {})
   }
 } catch (error) {
-  if (error instanceof ConfigError) line(60, { event: 'migrate_failed', reason: 'invalid_configuration', problems: error.problems })
+  if (error instanceof ConfigError) line(60, { event: 'migrate_failed', reason: 'invalid_configuration', code: error.code, errors: error.errors })
   else line(60, { event: 'migrate_failed', reason: 'migration_failed', msg: (error as Error).message })
   exitCode = 1
 }

@@ -1,4 +1,5 @@
 import { TodoScope } from '@todo-auth/contracts'
+import { isOrigin } from '@todo-auth/service-config'
 
 /**
  * A registered client (SPEC §4). Both defaults are public clients (no secret):
@@ -30,7 +31,7 @@ const scopeTokenPattern = /^[\x21\x23-\x5B\x5D-\x7E]+$/ // RFC 6749 §3.3 scope-
 /**
  * Parses the CLIENTS variable: a JSON array of
  * `{ "client_id", "refresh_token_delivery": "cookie"|"body", "allowed_origins"?, "scopes", "audiences"? }`.
- * Throws one message listing every problem.
+ * Throws one message listing every problem (loadConfig reports it as CLIENTS).
  */
 export function parseClients(raw: string, knownAudiences: readonly string[]): ClientConfig[] {
   let value: unknown
@@ -82,13 +83,4 @@ export function parseClients(raw: string, knownAudiences: readonly string[]): Cl
   })
   if (problems.length > 0) throw new Error(problems.join('; '))
   return clients
-}
-
-function isOrigin(value: string): boolean {
-  try {
-    const u = new URL(value)
-    return (u.protocol === 'http:' || u.protocol === 'https:') && u.origin === value
-  } catch {
-    return false
-  }
 }

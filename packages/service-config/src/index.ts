@@ -1,0 +1,25 @@
+export { ConfigError, ConfigErrorCode, configProblem, type ConfigProblem } from './config-error.ts'
+export { loadEnv, expects, type ConfigRule, type EnvValues, type LoadEnvOptions } from './load-env.ts'
+export { renderEnvTable } from './env-table.ts'
+export { notTogether } from './rules.ts'
+export { configErrorLine, configExitCode, loadConfigOrExit } from './exit-on-config-error.ts'
+export { isAddressOrCidr, isOrigin, isUrl, parseHostPort, type HostPort, type Validator } from './validators.ts'
+export {
+  boolean,
+  checked,
+  duration,
+  hostPortList,
+  integer,
+  key,
+  list,
+  oneOf,
+  optional,
+  port,
+  text,
+  url,
+  type IntegerOptions,
+  type ListOptions,
+  type TextOptions,
+  type VariableMeta,
+  type VariableOptions,
+} from './variables.ts'
