@@ -15,7 +15,7 @@ import type { FastifyBaseLogger } from 'fastify'
 import { ConfigError, loadConfig } from '../config.ts'
 import { keyEncryptionKeys } from '../keys/key-manager.ts'
 import { reencryptKeys } from '../keys/key-reencrypt.ts'
-import { createRedisKeyStore } from '../keys/key.store.ts'
+import { createRedisKeyStore } from '../keys/redis-key.store.ts'
 import { createAdminClient } from './admin-client.ts'
 import { readCommandEnv } from './command-env.ts'
 

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto'
 import type { Jwks, PublicJwk } from '@todo-auth/contracts'
 import { publicJwkOf } from './key-crypto.ts'
-import type { KeyMeta, StoredKey } from './key-store.ts'
+import type { KeyMeta, StoredKey } from './key.store.ts'
 
 /** Timing rules of SPEC §8, in milliseconds. */
 export interface KeyTimings {

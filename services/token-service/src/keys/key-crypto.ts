@@ -1,7 +1,7 @@
 import { createCipheriv, createDecipheriv, createHmac, randomBytes } from 'node:crypto'
 import { calculateJwkThumbprint, exportJWK, generateKeyPair, importJWK, type CryptoKey, type JWK } from 'jose'
 import type { PublicJwk } from '@todo-auth/contracts'
-import type { NewKey, SigningAlg } from './key-store.ts'
+import type { NewKey, SigningAlg } from './key.store.ts'
 import { KeyDecryptionError } from './key.errors.ts'
 
 /** A key-encryption key (KEK) and its id; the id travels with each sealed key so a KEK can be rotated. */

@@ -8,7 +8,7 @@ import type { Config } from '../config.ts'
 import { StoreUnavailableError } from '../errors.ts'
 import { generateSigningKey, importPrivateKey, importPublicKey, keyEncryptionKey, type KeyEncryptionKey } from './key-crypto.ts'
 import { KeysNotLoadedError, NextKeyTooYoungError, UnknownKeyError } from './key.errors.ts'
-import type { KeyMeta, KeyStore, RevokeOutcome, SigningAlg, StoredKey } from './key-store.ts'
+import type { KeyMeta, KeyStore, KeyRevokeOutcome, SigningAlg, StoredKey } from './key.store.ts'
 import { buildJwks, isPublished, jwksMaxAge, plannedRotationAt, type KeyTimings } from './jwks.ts'
 
 export interface SigningKey {
@@ -46,7 +46,7 @@ export interface KeyLifecycle extends KeyManager {
   /** Operator rotation; NextKeyTooYoungError (409) unless the next key is old enough or `force`. */
   rotate(options: { force: boolean }): Promise<{ current: string; next: string; retired: string }>
   /** Emergency revocation; UnknownKeyError (404) for an unknown kid. */
-  revoke(kid: string): Promise<Extract<RevokeOutcome, { status: 'revoked' }> | { status: 'already_revoked' }>
+  revoke(kid: string): Promise<Extract<KeyRevokeOutcome, { status: 'revoked' }> | { status: 'already_revoked' }>
   /** Reloads from the store (creating missing keys), removes expired keys and runs a due scheduled rotation under the fleet lock. */
   maintain(): Promise<void>
   /** Reloads the key set from the store now. */

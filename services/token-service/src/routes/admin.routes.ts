@@ -4,7 +4,7 @@ import { setAuditReason } from '../admin/audit.ts'
 import type { Metrics } from '../admin/metrics.ts'
 import { NextKeyTooYoungError, UnknownKeyError } from '../keys/key.errors.ts'
 import type { KeyLifecycle } from '../keys/key-manager.ts'
-import type { KeyMeta } from '../keys/key-store.ts'
+import type { KeyMeta } from '../keys/key.store.ts'
 
 const KeyListing = Type.Object(
   {

@@ -5,7 +5,7 @@ import { fileURLToPath } from 'node:url'
 import t from 'tap'
 import { testRedisUrl } from '@todo-auth/testkit'
 import { sealedWith, keyEncryptionKey } from '../../src/keys/key-crypto.ts'
-import { createRedisKeyStore } from '../../src/keys/key.store.ts'
+import { createRedisKeyStore } from '../../src/keys/redis-key.store.ts'
 import { build } from '../helpers/build.ts'
 import { fleet } from '../keys/fleet.ts'
 
