@@ -15,7 +15,7 @@ import { betterAuthAudience, betterAuthIssuer, exampleNowMs, exampleSubjectToken
 // The consumer under test is token-service's own subject-token verifier and
 // configuration (test code only; no service imports another's source).
 import { loadConfig } from '../../services/token-service/src/config.ts'
-import { createSubjectTokenVerifier } from '../../services/token-service/src/upstream/verify-subject-token.ts'
+import { createSubjectTokenVerifier } from '../../services/token-service/src/better-auth/verify-subject-token.ts'
 
 const { like, regex, integer, eachLike } = MatchersV3
 const consumerPact = createConsumerPact(Participant.tokenService, Participant.identity)

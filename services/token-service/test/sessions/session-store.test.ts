@@ -6,7 +6,7 @@ import { createMemorySessionStore } from '../../src/sessions/memory-session.stor
 import { createRedisSessionStore } from '../../src/sessions/redis-session.store.ts'
 import { createSessionService, type SessionService } from '../../src/sessions/session.service.ts'
 import type { SessionStore } from '../../src/sessions/session.store.ts'
-import { hashRefreshToken, sessionIdOf } from '../../src/tokens/refresh-token.ts'
+import { hashRefreshToken, sessionIdOf } from '../../src/tokens/refresh-token.codec.ts'
 import { testClock } from '../helpers/build.ts'
 
 // One suite, run against both implementations: they must behave the same (issue 2 item 5).
