@@ -116,7 +116,8 @@ export function createKeyManager(options: KeyManagerOptions): KeyLifecycle {
     },
 
     async revoke(kid) {
-      const outcome = await store.revoke(kid, clock.now(), await generate())
+      const replacement = await generate()
+      const outcome = await store.revoke(kid, clock.now(), replacement)
       if (outcome.status === 'not_found') throw new UnknownKeyError()
       if (outcome.status === 'revoked') emit({ type: 'revoked', kid, previousState: outcome.previousState, current: outcome.current, next: outcome.next })
       // Out of this instance's JWKS and verification at once, even if the reload below fails.
@@ -131,9 +132,9 @@ export function createKeyManager(options: KeyManagerOptions): KeyLifecycle {
 
     async close() {
       schedule.stop()
-      const settled = keySet.close()
+      keySet.stop()
       await unsubscribe?.()
-      await settled
+      await keySet.settled()
     },
   }
 }

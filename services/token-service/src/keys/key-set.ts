@@ -32,8 +32,10 @@ export interface KeySet {
   stored(): readonly StoredKey[]
   /** Drops `kid` from this instance at once (revocation), promoting `promotedKid` if it was current. */
   forget(kid: string, promotedKid: string | null): void
-  /** Stops further coalesced reloads and waits for the one in flight. */
-  close(): Promise<void>
+  /** Ends the coalescing loop: a reload running now does not go round again. */
+  stop(): void
+  /** Resolves once no reload is in flight (its failure ignored). */
+  settled(): Promise<void>
 }
 
 export interface KeySetOptions {
@@ -182,8 +184,11 @@ export function createKeySet(options: KeySetOptions): KeySet {
       }
     },
 
-    async close() {
+    stop() {
       closed = true
+    },
+
+    async settled() {
       await inFlight?.catch(() => undefined)
     },
   }
