@@ -7,22 +7,22 @@ import { loggerOptions } from './logger.ts'
 import { createRedisClient } from './redis.ts'
 import { healthRoutes } from './routes/health.routes.ts'
 import { createKeyManager, type KeyLifecycle, type KeyManager } from './keys/key-manager.ts'
-import { createRedisKeyStore } from './keys/key.store.ts'
-import { createMemoryKeyStore } from './keys/key.memory-store.ts'
+import { createRedisKeyStore } from './keys/redis-key.store.ts'
+import { createMemoryKeyStore } from './keys/memory-key.store.ts'
 import { StoreUnavailableError } from './errors.ts'
 import { jwksRoutes } from './routes/jwks.routes.ts'
 import { metadataRoutes } from './routes/metadata.routes.ts'
-import { registerAdminListener } from './admin/admin-listener.ts'
 import { createAuditLog, type AuditSink } from './admin/audit.ts'
 import { createMetrics, type Metrics } from './admin/metrics.ts'
-import { adminSessionsRoutes } from './routes/admin-sessions.routes.ts'
+import { adminSessionsRoutes } from './admin/admin-sessions.routes.ts'
 import { oauthRoutes } from './routes/oauth.routes.ts'
+import { registerAdminListener } from './admin/admin-listener.plugin.ts'
 import { sessionsRoutes } from './routes/sessions.routes.ts'
 import { createMemorySessionStore } from './sessions/memory-session.store.ts'
 import { createRedisSessionStore } from './sessions/redis-session.store.ts'
 import { createSessionService } from './sessions/session.service.ts'
 import { createAccessTokenIssuer } from './tokens/access-token.ts'
-import { createSubjectTokenVerifier } from './upstream/verify-subject-token.ts'
+import { createSubjectTokenVerifier } from './better-auth/verify-subject-token.ts'
 
 /** What buildApp may be handed instead of creating it (tests, benchmarks). */
 export interface Deps {
@@ -164,6 +164,7 @@ export async function buildApp(config: Config, deps: Deps = {}): Promise<TokenSe
     await adminApp.register(healthRoutes, { readiness })
     await registerAdminListener(adminApp, {
       config,
+      clock,
       adminToken: config.ADMIN_TOKEN,
       redis,
       keys,

@@ -5,7 +5,7 @@ import type { Config } from '../config.ts'
 import type { SessionService } from '../sessions/session.service.ts'
 import type { Session } from '../sessions/session.store.ts'
 import type { AccessTokenIssuer } from '../tokens/access-token.ts'
-import type { SubjectTokenVerifier } from '../upstream/verify-subject-token.ts'
+import type { SubjectTokenVerifier } from '../better-auth/verify-subject-token.ts'
 import type { OAuthParams } from './read-params.ts'
 
 /** What every grant may use; built once in app.ts. */

@@ -1,7 +1,9 @@
 import { createCipheriv, createDecipheriv, createHmac, randomBytes } from 'node:crypto'
 import { calculateJwkThumbprint, exportJWK, generateKeyPair, importJWK, type CryptoKey, type JWK } from 'jose'
+import type { FastifyBaseLogger } from 'fastify'
 import type { PublicJwk } from '@todo-auth/contracts'
-import type { NewKey, SigningAlg } from './key-store.ts'
+import type { Config } from '../config.ts'
+import type { NewKey, SigningAlg } from './key.store.ts'
 import { KeyDecryptionError } from './key.errors.ts'
 
 /** A key-encryption key (KEK) and its id; the id travels with each sealed key so a KEK can be rotated. */
@@ -18,6 +20,17 @@ export function keyEncryptionKey(secret: Buffer): KeyEncryptionKey {
   if (secret.length !== 32) throw new Error('a key-encryption key is 32 bytes')
   const id = createHmac('sha256', secret).update('token-service signing-key KEK id v1').digest('base64url').slice(0, 16)
   return { id, key: Buffer.from(secret) }
+}
+
+/** Key-encryption keys from config; without KEY_ENCRYPTION_KEY (development, in-process store only) a random one lives in memory. */
+export function keyEncryptionKeys(config: Config, log: FastifyBaseLogger): KeyEncryptionKey[] {
+  if (!config.KEY_ENCRYPTION_KEY) {
+    log.warn('KEY_ENCRYPTION_KEY is not set: using a random in-memory key-encryption key (development only)')
+    return [keyEncryptionKey(randomBytes(32))]
+  }
+  const keks = [keyEncryptionKey(config.KEY_ENCRYPTION_KEY)]
+  if (config.KEY_ENCRYPTION_KEY_PREVIOUS) keks.push(keyEncryptionKey(config.KEY_ENCRYPTION_KEY_PREVIOUS))
+  return keks
 }
 
 const sealVersion = 'v1'

@@ -1,6 +1,6 @@
 import type { KeyEncryptionKey } from './key-crypto.ts'
 import { openPrivateJwk, sealedWith, sealPrivateJwk } from './key-crypto.ts'
-import type { KeyStore } from './key-store.ts'
+import type { KeyStore } from './key.store.ts'
 
 export interface ReencryptReport {
   /** Kids now sealed under the new KEK by this run. */

@@ -1,184 +1,103 @@
-import { createHash } from 'node:crypto'
-import type { Redis } from 'ioredis'
-import type { FastifyBaseLogger } from 'fastify'
-import { StoreUnavailableError } from '../errors.ts'
-import type { KeyMaterial, KeyMeta, KeyStore, NewKey, RevokeOutcome, RotateOutcome, StoredKey } from './key-store.ts'
-import { ensureScript, releaseLockScript, removeExpiredScript, replaceSealedScript, revokeScript, rotateScript } from './key.scripts.ts'
+import type { PublicJwk } from '@todo-auth/contracts'
+
+/** SPEC §8: next → current → retired → removed; and revoked. */
+export const KeyStates = ['next', 'current', 'retired', 'revoked'] as const
+export type KeyState = (typeof KeyStates)[number]
+
+export type SigningAlg = 'ES256' | 'EdDSA' | 'RS256'
+
+/** Lifecycle facts of one signing key. Times are milliseconds since the epoch. */
+export interface KeyMeta {
+  readonly kid: string
+  readonly alg: SigningAlg
+  readonly state: KeyState
+  /** When the key was created, which is when it was first published (as `next`). */
+  readonly createdAt: number
+  readonly activatedAt?: number
+  readonly retiredAt?: number
+  readonly revokedAt?: number
+}
+
+/** The key itself: the public JWK (public members only) and the sealed private JWK (key-crypto.ts). */
+export interface KeyMaterial {
+  readonly publicJwk: PublicJwk
+  readonly sealedPrivateKey: string
+}
+
+/** A stored key. A revoked key has no material any more: its private part is destroyed at revocation. */
+export interface StoredKey extends KeyMeta {
+  readonly material?: KeyMaterial
+}
+
+/** A freshly generated key offered to the store; the store decides whether it is used. */
+export interface NewKey {
+  readonly kid: string
+  readonly alg: SigningAlg
+  readonly material: KeyMaterial
+}
+
+export interface KeyEnsureOutcome {
+  /** Kids the store added (empty when a current and a next already existed). */
+  readonly created: readonly string[]
+}
+
+export type KeyRotateOutcome =
+  | { readonly status: 'rotated'; readonly current: string; readonly next: string; readonly retired: string }
+  /** The next key has not been published for `minNextAgeMs` yet. */
+  | { readonly status: 'too_young'; readonly retryAfterMs: number }
+  /** `expectedCurrentKid` is no longer current: someone else rotated first. */
+  | { readonly status: 'stale' }
+  /** `activatedBefore` was given and the current key is younger: a scheduled rotation is not due. */
+  | { readonly status: 'not_due' }
+  /** No current or no next key: run ensure first. */
+  | { readonly status: 'incomplete' }
+
+export interface KeyRotateInput {
+  readonly now: number
+  readonly newNext: NewKey
+  readonly minNextAgeMs: number
+  readonly force: boolean
+  readonly expectedCurrentKid?: string
+  readonly activatedBefore?: number
+}
+
+export type KeyRevokeOutcome =
+  | { readonly status: 'revoked'; readonly previousState: Exclude<KeyState, 'revoked'>; readonly current: string | null; readonly next: string | null }
+  | { readonly status: 'already_revoked' }
+  | { readonly status: 'not_found' }
 
 /**
- * The Redis key store: every Redis command of the signing-key lifecycle lives
- * here. Layout under REDIS_PREFIX (one hash tag, so a Redis Cluster could run
- * every script on one slot):
- *   <prefix>{signing-keys}:meta         hash kid → lifecycle JSON
- *   <prefix>{signing-keys}:material     hash kid → public JWK + sealed private JWK
- *   <prefix>{signing-keys}:lock:<name>  fleet lock (SET NX PX, token-checked release)
- *   <prefix>signing-keys:changed        pub/sub channel announcing every change
- * The two hashes carry no TTL on purpose: they are the key set itself, and
- * removeExpired deletes what is no longer needed.
+ * Persistence of signing keys (SPEC §8). Every state change is atomic (one Lua
+ * script in Redis), so a crash mid-change never leaves a half-rotated key set,
+ * and every change notifies subscribers of every instance.
  */
-/** How long subscribe() waits for Redis to acknowledge the SUBSCRIBE before it returns anyway. */
-const subscribeWaitMs = 2000
-
-export function createRedisKeyStore(options: { redis: Redis; prefix: string; log: FastifyBaseLogger }): KeyStore {
-  const { redis, prefix, log } = options
-  const metaKey = `${prefix}{signing-keys}:meta`
-  const materialKey = `${prefix}{signing-keys}:material`
-  const channel = `${prefix}signing-keys:changed`
-  const lockKey = (name: string) => {
-    if (!/^[a-z][a-z0-9-]{0,40}$/.test(name)) throw new Error(`invalid lock name ${JSON.stringify(name)}`)
-    return `${prefix}{signing-keys}:lock:${name}`
-  }
-  const subscribers: Redis[] = []
-
-  async function run(script: string, keys: string[], args: (string | number)[]): Promise<unknown> {
-    const sha = sha1(script)
-    try {
-      try {
-        return await redis.evalsha(sha, keys.length, ...keys, ...args)
-      } catch (error) {
-        if (!String((error as Error).message).startsWith('NOSCRIPT')) throw error
-        return await redis.eval(script, keys.length, ...keys, ...args)
-      }
-    } catch (error) {
-      throw unavailable(error)
-    }
-  }
-  const both = [metaKey, materialKey]
-  const material = (key: NewKey) => JSON.stringify(key.material)
-
-  return {
-    async list() {
-      let meta: Record<string, string>
-      let materials: Record<string, string>
-      try {
-        // One MULTI so meta and material come from the same moment.
-        const replies = await redis.multi().hgetall(metaKey).hgetall(materialKey).exec()
-        if (!replies) throw new Error('transaction aborted')
-        for (const [error] of replies) if (error) throw error
-        meta = replies[0]![1] as Record<string, string>
-        materials = replies[1]![1] as Record<string, string>
-      } catch (error) {
-        throw unavailable(error)
-      }
-      return Object.entries(meta).map(([kid, raw]) => {
-        const m = JSON.parse(raw) as KeyMeta
-        const mat = materials[kid]
-        return mat === undefined ? m : { ...m, material: JSON.parse(mat) as KeyMaterial }
-      }) satisfies StoredKey[]
-    },
-
-    async ensure(candidates, now) {
-      const { current, next } = candidates
-      const created = (await run(ensureScript, both, [channel, now, current.kid, current.alg, material(current), next.kid, next.alg, material(next)])) as string[]
-      return { created }
-    },
-
-    async rotate(input): Promise<RotateOutcome> {
-      const reply = (await run(rotateScript, both, [
-        channel,
-        input.now,
-        input.force ? '1' : '0',
-        input.minNextAgeMs,
-        input.expectedCurrentKid ?? '',
-        input.activatedBefore ?? '',
-        input.newNext.kid,
-        input.newNext.alg,
-        material(input.newNext),
-      ])) as [string, ...(string | number)[]]
-      switch (reply[0]) {
-        case 'rotated':
-          return { status: 'rotated', current: String(reply[1]), next: String(reply[2]), retired: String(reply[3]) }
-        case 'too_young':
-          return { status: 'too_young', retryAfterMs: Number(reply[1]) }
-        case 'stale':
-        case 'not_due':
-        case 'incomplete':
-          return { status: reply[0] }
-        default:
-          throw new Error(`unexpected rotate reply ${reply[0]}`)
-      }
-    },
-
-    async revoke(kid, now, replacement): Promise<RevokeOutcome> {
-      const reply = (await run(revokeScript, both, [channel, now, kid, replacement.kid, replacement.alg, material(replacement)])) as string[]
-      if (reply[0] === 'not_found' || reply[0] === 'already_revoked') return { status: reply[0] }
-      return {
-        status: 'revoked',
-        previousState: reply[1] as 'next' | 'current' | 'retired',
-        current: reply[2] || null,
-        next: reply[3] || null,
-      }
-    },
-
-    async removeExpired(now, lifetimeMs) {
-      return (await run(removeExpiredScript, both, [channel, now, lifetimeMs])) as string[]
-    },
-
-    async replaceSealedKey(kid, expectedSealed, sealed) {
-      return (await run(replaceSealedScript, [materialKey], [kid, expectedSealed, sealed])) === 1
-    },
-
-    async acquireLock(name, token, ttlMs) {
-      const key = lockKey(name)
-      try {
-        return (await redis.set(key, token, 'PX', ttlMs, 'NX')) === 'OK'
-      } catch (error) {
-        throw unavailable(error)
-      }
-    },
-
-    async releaseLock(name, token) {
-      return (await run(releaseLockScript, [lockKey(name)], [token])) === 1
-    },
-
-    async subscribe(listener) {
-      // A subscribed connection can run nothing else, hence a connection of its own.
-      const subscriber = redis.duplicate({ lazyConnect: true, enableOfflineQueue: true, maxRetriesPerRequest: null, connectionName: 'token-service:keys-sub' })
-      subscribers.push(subscriber)
-      subscriber.on('message', (from: string) => {
-        if (from === channel) listener()
-      })
-      // After any (re)connection a change may have been missed while away.
-      subscriber.on('ready', () => listener())
-      subscriber.on('error', (error: Error) => log.debug({ err: error }, 'key change subscriber error'))
-      subscriber.connect().catch((error: unknown) => log.warn({ err: error }, 'key change subscriber cannot connect yet; retrying'))
-      const subscribed = subscriber.subscribe(channel).then(
-        () => true,
-        (error: unknown) => {
-          log.warn({ err: error }, 'key change subscription failed')
-          return false
-        },
-      )
-      // Resolves once Redis acknowledged the SUBSCRIBE, so changes from then on are heard; when Redis is
-      // away it gives up waiting after subscribeWaitMs (start-up must not hang) and keeps trying.
-      let waited: NodeJS.Timeout | undefined
-      await Promise.race([subscribed, new Promise((resolve) => (waited = setTimeout(resolve, subscribeWaitMs)))])
-      clearTimeout(waited)
-      return async () => {
-        subscriber.disconnect()
-        const at = subscribers.indexOf(subscriber)
-        if (at >= 0) subscribers.splice(at, 1)
-      }
-    },
-
-    async close() {
-      for (const subscriber of subscribers.splice(0)) subscriber.disconnect()
-    },
-  }
-}
-
-const shas = new Map<string, string>()
-function sha1(text: string): string {
-  let sha = shas.get(text)
-  if (!sha) {
-    sha = createHash('sha1').update(text).digest('hex')
-    shas.set(text, sha)
-  }
-  return sha
-}
-
-/** A Redis reply error is a bug and stays as it is; anything else (connection, timeout) means Redis is away. */
-function unavailable(error: unknown): Error {
-  if (error instanceof Error && error.name === 'ReplyError') return error
-  return new StoreUnavailableError(error)
+export interface KeyStore {
+  /** Every stored key, revoked ones included. */
+  list(): Promise<StoredKey[]>
+  /** Adds `current` when no current key exists and `next` when no next key exists, in one step. */
+  ensure(candidates: { current: NewKey; next: NewKey }, now: number): Promise<KeyEnsureOutcome>
+  /** next → current, current → retired, `newNext` → next; all or nothing. */
+  rotate(input: KeyRotateInput): Promise<KeyRotateOutcome>
+  /**
+   * Marks `kid` revoked and destroys its private part. A revoked current is
+   * replaced by the next key at once and `replacement` becomes next; a revoked
+   * next is replaced by `replacement`.
+   */
+  revoke(kid: string, now: number, replacement: NewKey): Promise<KeyRevokeOutcome>
+  /** Deletes retired and revoked keys whose retirement/revocation is at least `lifetimeMs` old. Returns their kids. */
+  removeExpired(now: number, lifetimeMs: number): Promise<string[]>
+  /** Replaces the sealed private key of `kid` if it still equals `expectedSealed` (KEK rotation). */
+  replaceSealedKey(kid: string, expectedSealed: string, sealed: string): Promise<boolean>
+  /** A fleet-wide lock with expiry: true when this caller now holds it under `token`. */
+  acquireLock(name: string, token: string, ttlMs: number): Promise<boolean>
+  /** Releases the lock only if it is still held under `token`. */
+  releaseLock(name: string, token: string): Promise<boolean>
+  /**
+   * Calls `listener` whenever any instance changed the key set, and also when
+   * the notification channel (re)connects, since messages may have been missed.
+   * Resolves once the subscription is in place (or, when Redis is away, after a
+   * bounded wait; it keeps trying): a change made after it resolves is heard.
+   */
+  subscribe(listener: () => void): Promise<() => Promise<void>>
+  close(): Promise<void>
 }

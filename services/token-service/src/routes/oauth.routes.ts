@@ -1,13 +1,12 @@
 import type { FastifyInstance } from 'fastify'
-import cookie from '@fastify/cookie'
-import formbody from '@fastify/formbody'
-import rateLimit from '@fastify/rate-limit'
 import type { Redis } from 'ioredis'
-import { InvalidRequest, OAuthError } from '../errors.ts'
+import { InvalidRequest } from '../errors.ts'
 import type { GrantContext } from '../grants/grant.ts'
-import { parseForm } from '../grants/parse-form.ts'
 import { repeatedMember } from '../grants/parse-json.ts'
 import { safeName } from '../grants/read-params.ts'
+import { cookiePlugin } from '../plugins/cookie.plugin.ts'
+import { formBodyPlugin } from '../plugins/form-body.plugin.ts'
+import { oauthRateLimitPlugin } from '../plugins/oauth-rate-limit.plugin.ts'
 import { revokeRoutes } from './revoke.routes.ts'
 import { tokenRoutes } from './token.routes.ts'
 
@@ -19,7 +18,7 @@ import { tokenRoutes } from './token.routes.ts'
  */
 export async function oauthRoutes(app: FastifyInstance, opts: { context: GrantContext; redis: Redis | null }): Promise<void> {
   const { config } = opts.context
-  await app.register(formbody, { parser: parseForm })
+  await app.register(formBodyPlugin)
   // JSON bodies: Fastify's parser (secure-json-parse refuses __proto__ and constructor.prototype), plus the
   // form parser's rule that a repeated parameter is invalid_request, which JSON.parse alone would hide (R56).
   const parseJson = app.getDefaultJsonParser('error', 'error')
@@ -32,20 +31,8 @@ export async function oauthRoutes(app: FastifyInstance, opts: { context: GrantCo
       done(null, value)
     })
   })
-  await app.register(cookie)
-  await app.register(rateLimit, {
-    global: false,
-    hook: 'onRequest',
-    max: config.RATE_LIMIT_MAX,
-    timeWindow: config.RATE_LIMIT_WINDOW * 1000,
-    ...(opts.redis ? { redis: opts.redis, nameSpace: `${config.REDIS_PREFIX}rate-limit:` } : {}),
-    // Redis down: let the request through to the endpoint, which answers 503 itself.
-    skipOnError: true,
-    errorResponseBuilder: (_request, context) => {
-      const seconds = String(Math.max(1, Math.ceil(context.ttl / 1000)))
-      return new OAuthError('too_many_requests', `too many requests; retry in ${seconds} s`, { statusCode: 429, headers: { 'retry-after': seconds } })
-    },
-  })
+  await app.register(cookiePlugin)
+  await app.register(oauthRateLimitPlugin, { config, redis: opts.redis })
   app.addHook('onRequest', async (_request, reply) => {
     reply.header('cache-control', 'no-store').header('pragma', 'no-cache')
   })

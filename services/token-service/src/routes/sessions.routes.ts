@@ -8,7 +8,7 @@ import { ApiError } from '../errors.ts'
 import type { KeyManager } from '../keys/key-manager.ts'
 import type { SessionService } from '../sessions/session.service.ts'
 import type { Session } from '../sessions/session.store.ts'
-import { isSessionId } from '../tokens/refresh-token.ts'
+import { isSessionId } from '../tokens/refresh-token.codec.ts'
 
 const iso = (ms: number) => new Date(ms).toISOString()
 

@@ -5,8 +5,8 @@ import { checkCookieOrigin, findClient } from '../grants/client.ts'
 import type { Grant, GrantContext } from '../grants/grant.ts'
 import { readParams, required } from '../grants/read-params.ts'
 import { setRefreshCookie } from '../grants/refresh-cookie.ts'
-import { refreshTokens } from '../grants/refresh-token.ts'
-import { exchangeToken } from '../grants/token-exchange.ts'
+import { refreshTokens } from '../grants/refresh-token.grant.ts'
+import { exchangeToken } from '../grants/token-exchange.grant.ts'
 
 const grants: ReadonlyMap<string, Grant> = new Map([
   [GrantType.tokenExchange, exchangeToken],

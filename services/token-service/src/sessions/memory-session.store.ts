@@ -1,5 +1,5 @@
 import type { Clock } from '../clock.ts'
-import { byNewest, isLive, type RotateOutcome, type Session, type SessionStore, type SessionStorePolicy } from './session.store.ts'
+import { byNewest, isLive, type SessionRotateOutcome, type Session, type SessionStore, type SessionStorePolicy } from './session.store.ts'
 
 interface Entry {
   session: Session
@@ -59,7 +59,7 @@ export function createMemorySessionStore(policy: SessionStorePolicy, clock: Cloc
       byUser.set(session.sub, sids)
     },
 
-    async rotate(input): Promise<RotateOutcome> {
+    async rotate(input): Promise<SessionRotateOutcome> {
       const entry = live(input.sid, input.now)
       if (!entry) return { kind: 'invalid' }
       const hash = input.tokenHash

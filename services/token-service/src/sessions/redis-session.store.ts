@@ -1,8 +1,8 @@
 import { createHash } from 'node:crypto'
 import type { Redis } from 'ioredis'
 import type { Clock } from '../clock.ts'
-import { guarded, luaScript } from './redis-script.ts'
-import { byNewest, isLive, type RevokeByTokenOutcome, type RotateOutcome, type Session, type SessionStore, type SessionStorePolicy } from './session.store.ts'
+import { guarded, luaScript } from '../redis/lua-script.ts'
+import { byNewest, isLive, type RevokeByTokenOutcome, type SessionRotateOutcome, type Session, type SessionStore, type SessionStorePolicy } from './session.store.ts'
 
 /*
  * Key layout. Everything of one session shares the hash tag {sid}, so the
@@ -143,7 +143,7 @@ export function createRedisSessionStore(redis: Redis, options: SessionStorePolic
       }),
 
     rotate: (input) =>
-      guarded(async (): Promise<RotateOutcome> => {
+      guarded(async (): Promise<SessionRotateOutcome> => {
         const reply = (await rotateScript(
           redis,
           [sessionKey(input.sid), spentKey(input.sid)],

@@ -1,7 +1,7 @@
 import type { Clock } from '../clock.ts'
 import { InvalidGrant, InvalidScope, InvalidTarget } from '../errors.ts'
-import type { UpstreamIdentity } from '../upstream/verify-subject-token.ts'
-import { hashRefreshToken, mintRefreshToken, newSessionId, openSuccessor, sealSuccessor, sessionIdOf } from '../tokens/refresh-token.ts'
+import type { UpstreamIdentity } from '../better-auth/verify-subject-token.ts'
+import { hashRefreshToken, mintRefreshToken, newSessionId, openSuccessor, sealSuccessor, sessionIdOf } from '../tokens/refresh-token.codec.ts'
 import type { Session, SessionStore } from './session.store.ts'
 
 export interface SessionGrant {

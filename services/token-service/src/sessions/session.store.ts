@@ -18,7 +18,7 @@ export interface Session {
   userAgent: string | null
 }
 
-export interface RotateInput {
+export interface SessionRotateInput {
   sid: string
   /** Hash of the presented refresh token. */
   tokenHash: string
@@ -43,7 +43,7 @@ export interface RotateInput {
  * - `invalid_scope` / `invalid_target`: a live token asking for more than its session holds; nothing changed.
  * - `invalid`: unknown token, or the session is expired or revoked.
  */
-export type RotateOutcome =
+export type SessionRotateOutcome =
   | { kind: 'rotated'; session: Session }
   | { kind: 'repeated'; session: Session; sealedSuccessor: string }
   | { kind: 'reused'; sub: string }
@@ -71,7 +71,7 @@ export interface SessionStore {
   /** Stores a new session whose current refresh token has hash `tokenHash`. */
   create(session: Session, tokenHash: string): Promise<void>
   /** Consume-and-rotate, atomically: the only way a refresh token is used. */
-  rotate(input: RotateInput): Promise<RotateOutcome>
+  rotate(input: SessionRotateInput): Promise<SessionRotateOutcome>
   /** RFC 7009: ends the session of a current or spent token issued to `clientId`. */
   revokeByToken(input: { sid: string; tokenHash: string; clientId: string }): Promise<RevokeByTokenOutcome>
   /** Ends session `sid` if it belongs to `sub`; false when there is no such live session of that user. */

@@ -3,6 +3,7 @@ import { Redis } from 'ioredis'
 import { createTestRedisPrefix, testRedisUrl } from '@todo-auth/testkit'
 import { buildApp, type Deps, type TokenService } from '../../src/app.ts'
 import { loadConfig, type Config } from '../../src/config.ts'
+import type { FastifyBaseLogger } from 'fastify'
 import type { KeyLifecycle } from '../../src/keys/key-manager.ts'
 
 interface TestLike {
@@ -49,4 +50,19 @@ export async function fleet(t: TestLike, size: number, env: Record<string, strin
     for (const c of clients) c.disconnect()
   })
   return { members: initial, add, config, prefix, redis: admin }
+}
+
+/** A logger that drops everything, for key managers built by hand. */
+export const silent = { debug() {}, info() {}, warn() {}, error() {}, fatal() {}, trace() {}, child: () => silent } as unknown as FastifyBaseLogger
+
+export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
+
+/** Polls `predicate` every 10 ms; the time it took, or an error after `timeoutMs`. */
+export async function waitFor(what: string, predicate: () => boolean | Promise<boolean>, timeoutMs: number): Promise<number> {
+  const start = performance.now()
+  while (!(await predicate())) {
+    if (performance.now() - start > timeoutMs) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`)
+    await sleep(10)
+  }
+  return performance.now() - start
 }

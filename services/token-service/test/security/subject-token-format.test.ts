@@ -2,9 +2,9 @@ import { webcrypto } from 'node:crypto'
 import t, { type Test } from 'tap'
 import { loadConfig } from '../../src/config.ts'
 import { InvalidGrant } from '../../src/errors.ts'
-import { createSubjectTokenVerifier, type SubjectTokenVerifier } from '../../src/upstream/verify-subject-token.ts'
+import { createSubjectTokenVerifier, type SubjectTokenVerifier } from '../../src/better-auth/verify-subject-token.ts'
 import { testClock } from '../helpers/build.ts'
-import { ed25519Key, signSubjectToken, startJwksFixture, type FixtureKey } from '../upstream/jwks-fixture.ts'
+import { ed25519Key, signSubjectToken, startJwksFixture, type FixtureKey } from '../better-auth/jwks-fixture.ts'
 
 // The BetterAuth JWT (subject token) at the byte level: checklist R02, R04, R06, R07, R08 (its
 // EdDSA analogue), R09 and R10 on the upstream side. Every token is really signed by the key

@@ -5,11 +5,11 @@ import { fileURLToPath } from 'node:url'
 import t from 'tap'
 import { testRedisUrl } from '@todo-auth/testkit'
 import { sealedWith, keyEncryptionKey } from '../../src/keys/key-crypto.ts'
-import { createRedisKeyStore } from '../../src/keys/key.store.ts'
+import { createRedisKeyStore } from '../../src/keys/redis-key.store.ts'
 import { build } from '../helpers/build.ts'
 import { fleet } from '../keys/fleet.ts'
 
-const command = fileURLToPath(new URL('../../src/commands/keys.ts', import.meta.url))
+const command = fileURLToPath(new URL('../../src/commands/keys.command.ts', import.meta.url))
 
 async function run(args: string[], env: Record<string, string | undefined>) {
   const child = spawn(process.execPath, [command, ...args], {

@@ -1,5 +1,5 @@
 import t from 'tap'
-import { build } from './helpers/build.ts'
+import { build } from '../helpers/build.ts'
 
 for (const store of ['redis', 'memory'] as const) {
   t.test(`healthz and readyz answer on both listeners (${store} store)`, async (t) => {

@@ -1,7 +1,9 @@
+import { luaScript } from '../redis/lua-script.ts'
+
 /**
  * Lua scripts of the Redis key store. Each runs atomically in Redis, so a
  * transition is all or nothing even if the calling instance dies mid-way.
- * The same rules in TypeScript: key-transitions.ts (in-process store).
+ * The same rules in TypeScript: memory-key.store.ts (in-process store).
  *
  * KEYS[1] = meta hash (kid → JSON lifecycle facts), KEYS[2] = material hash
  * (kid → JSON public JWK + sealed private JWK). Both share one hash tag, so a
@@ -34,7 +36,7 @@ end
 `
 
 /** ARGV: channel, now, currentKid, currentAlg, currentMaterial, nextKid, nextAlg, nextMaterial → created kids. */
-export const ensureScript = `${prelude}
+export const ensureScript = luaScript(`${prelude}
 local keys, current, nxt = load()
 local now = tonumber(ARGV[2])
 local created = {}
@@ -48,13 +50,13 @@ if not nxt and not keys[ARGV[6]] then
 end
 if #created > 0 then changed('ensure') end
 return created
-`
+`)
 
 /**
  * ARGV: channel, now, force (1/0), minNextAgeMs, expectedCurrentKid ('' = any),
  * activatedBefore ('' = no check), newKid, newAlg, newMaterial.
  */
-export const rotateScript = `${prelude}
+export const rotateScript = luaScript(`${prelude}
 local keys, current, nxt = load()
 local now = tonumber(ARGV[2])
 if not current or not nxt then return { 'incomplete' } end
@@ -73,10 +75,10 @@ save(nxt)
 add(ARGV[7], ARGV[8], 'next', now, ARGV[9])
 changed('rotate')
 return { 'rotated', nxt.kid, ARGV[7], current.kid }
-`
+`)
 
 /** ARGV: channel, now, kid, replacementKid, replacementAlg, replacementMaterial. */
-export const revokeScript = `${prelude}
+export const revokeScript = luaScript(`${prelude}
 local keys, current, nxt = load()
 local now = tonumber(ARGV[2])
 local key = keys[ARGV[3]]
@@ -103,10 +105,10 @@ end
 changed('revoke')
 local _, c, n = load()
 return { 'revoked', previous, c and c.kid or '', n and n.kid or '' }
-`
+`)
 
 /** ARGV: channel, now, lifetimeMs → removed kids. */
-export const removeExpiredScript = `${prelude}
+export const removeExpiredScript = luaScript(`${prelude}
 local keys = load()
 local now = tonumber(ARGV[2])
 local lifetime = tonumber(ARGV[3])
@@ -122,10 +124,10 @@ for kid, m in pairs(keys) do
 end
 if #removed > 0 then changed('remove') end
 return removed
-`
+`)
 
 /** KEYS[1] = material hash. ARGV: kid, expectedSealed, sealed → 1 when replaced. */
-export const replaceSealedScript = `
+export const replaceSealedScript = luaScript(`
 local raw = redis.call('HGET', KEYS[1], ARGV[1])
 if not raw then return 0 end
 local m = cjson.decode(raw)
@@ -133,10 +135,10 @@ if m.sealedPrivateKey ~= ARGV[2] then return 0 end
 m.sealedPrivateKey = ARGV[3]
 redis.call('HSET', KEYS[1], ARGV[1], cjson.encode(m))
 return 1
-`
+`)
 
 /** KEYS[1] = lock key. ARGV: token. Compare-and-delete: never releases a lock another holder took after ours expired. */
-export const releaseLockScript = `
+export const releaseLockScript = luaScript(`
 if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
 return 0
-`
+`)

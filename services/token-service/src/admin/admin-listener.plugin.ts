@@ -1,16 +1,18 @@
 import type { FastifyInstance } from 'fastify'
-import rateLimit from '@fastify/rate-limit'
 import type { Redis } from 'ioredis'
-import type { Config } from '../config.ts'
-import { ApiError } from '../errors.ts'
-import type { KeyLifecycle } from '../keys/key-manager.ts'
-import { adminRoutes } from '../routes/admin.routes.ts'
 import { createAdminAuthenticator } from './admin-auth.ts'
 import { auditReason, setAuditReason, type AuditSink } from './audit.ts'
 import type { Metrics } from './metrics.ts'
+import type { Clock } from '../clock.ts'
+import type { Config } from '../config.ts'
+import { ApiError } from '../errors.ts'
+import type { KeyLifecycle } from '../keys/key-manager.ts'
+import { adminRoutes } from './admin.routes.ts'
+import { adminRateLimitPlugin } from '../plugins/admin-rate-limit.plugin.ts'
 
 export interface AdminListenerOptions {
   config: Config
+  clock: Clock
   adminToken: string
   redis: Redis | null
   keys: KeyLifecycle
@@ -20,7 +22,6 @@ export interface AdminListenerOptions {
 
 /** Probes stay open (and unaudited): orchestrators call them every few seconds without a token. */
 const openPaths = new Set(['/healthz', '/readyz'])
-
 
 /**
  * The admin listener (SPEC §9): every path but the probes needs the admin
@@ -40,16 +41,7 @@ export async function registerAdminListener(app: FastifyInstance, opts: AdminLis
   })
 
   // Rate limit first (onRequest, on every route registered from here on), so failed attempts are counted (R35).
-  await app.register(rateLimit, {
-    global: true,
-    hook: 'onRequest',
-    max: config.ADMIN_RATE_LIMIT_MAX,
-    timeWindow: 60_000,
-    ...(opts.redis ? { redis: opts.redis, nameSpace: `${config.REDIS_PREFIX}admin-rate-limit:` } : {}),
-    errorResponseBuilder: (_request, context) => {
-      return new ApiError(429, 'RATE_LIMITED', `too many admin requests; retry in ${Math.ceil(context.ttl / 1000)} s`)
-    },
-  })
+  await app.register(adminRateLimitPlugin, { config, redis: opts.redis })
 
   // Authentication after the rate limit: preParsing runs after every onRequest hook, and before any body is read.
   app.addHook('preParsing', async (request, reply) => {
@@ -74,7 +66,7 @@ export async function registerAdminListener(app: FastifyInstance, opts: AdminLis
     adminRequests.inc({ outcome })
     audit({
       event: 'admin_audit',
-      at: new Date().toISOString(),
+      at: new Date(opts.clock.now()).toISOString(),
       who: request.ip,
       what: `${request.method} ${request.routeOptions.url ?? '(unknown)'}`,
       ...(typeof params.kid === 'string' ? { kid: params.kid.slice(0, 200) } : {}),

@@ -13,9 +13,9 @@
 import { Redis } from 'ioredis'
 import type { FastifyBaseLogger } from 'fastify'
 import { ConfigError, loadConfig } from '../config.ts'
-import { keyEncryptionKeys } from '../keys/key-manager.ts'
+import { keyEncryptionKeys } from '../keys/key-crypto.ts'
 import { reencryptKeys } from '../keys/key-reencrypt.ts'
-import { createRedisKeyStore } from '../keys/key.store.ts'
+import { createRedisKeyStore } from '../keys/redis-key.store.ts'
 import { createAdminClient } from './admin-client.ts'
 import { readCommandEnv } from './command-env.ts'
 

@@ -4,7 +4,7 @@ import { createRemoteJWKSet, decodeProtectedHeader, exportJWK, generateKeyPair, 
 import { Compile } from 'typebox/compile'
 import { AccessTokenClaims, AccessTokenHeader } from '@todo-auth/contracts'
 import { startIdentity } from '@todo-auth/testkit'
-import { sessionIdOf } from '../../src/tokens/refresh-token.ts'
+import { sessionIdOf } from '../../src/tokens/refresh-token.codec.ts'
 import { build, testClock } from '../helpers/build.ts'
 import { exchange, exchangeGrant, form, identityEnv, jwtType, post } from './helpers.ts'
 

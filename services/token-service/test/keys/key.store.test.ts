@@ -4,9 +4,9 @@ import { Redis } from 'ioredis'
 import { createTestRedisPrefix, testRedisUrl } from '@todo-auth/testkit'
 import type { FastifyBaseLogger } from 'fastify'
 import { generateSigningKey, keyEncryptionKey } from '../../src/keys/key-crypto.ts'
-import type { KeyStore, NewKey } from '../../src/keys/key-store.ts'
-import { createMemoryKeyStore } from '../../src/keys/key.memory-store.ts'
-import { createRedisKeyStore } from '../../src/keys/key.store.ts'
+import type { KeyStore, NewKey } from '../../src/keys/key.store.ts'
+import { createMemoryKeyStore } from '../../src/keys/memory-key.store.ts'
+import { createRedisKeyStore } from '../../src/keys/redis-key.store.ts'
 import { testClock } from '../helpers/build.ts'
 
 /**

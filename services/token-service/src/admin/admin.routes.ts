@@ -1,10 +1,10 @@
 import type { FastifyInstance } from 'fastify'
 import Type from 'typebox'
-import { setAuditReason } from '../admin/audit.ts'
-import type { Metrics } from '../admin/metrics.ts'
+import { setAuditReason } from './audit.ts'
+import type { Metrics } from './metrics.ts'
 import { NextKeyTooYoungError, UnknownKeyError } from '../keys/key.errors.ts'
 import type { KeyLifecycle } from '../keys/key-manager.ts'
-import type { KeyMeta } from '../keys/key-store.ts'
+import type { KeyMeta } from '../keys/key.store.ts'
 
 const KeyListing = Type.Object(
   {
