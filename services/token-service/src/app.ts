@@ -1,10 +1,9 @@
 import Fastify, { type FastifyInstance } from 'fastify'
-import type { Redis } from 'ioredis'
+import { createRedisClient, type RedisClient } from './redis/redis-client.ts'
 import type { Config } from './config.ts'
 import { systemClock, type Clock } from './clock.ts'
 import { errorHandler } from './error-handler.ts'
 import { loggerOptions } from './logger.ts'
-import { createRedisClient } from './redis.ts'
 import { healthRoutes } from './routes/health.routes.ts'
 import { createKeyManager, type KeyLifecycle, type KeyManager } from './keys/key-manager.ts'
 import { createRedisKeyStore } from './keys/redis-key.store.ts'
@@ -26,8 +25,8 @@ import { createSubjectTokenVerifier } from './better-auth/verify-subject-token.t
 
 /** What buildApp may be handed instead of creating it (tests, benchmarks). */
 export interface Deps {
-  /** A Redis client to use (not closed by close()). Default: one from REDIS_URL, or the in-process store when no Redis mode is set. */
-  redis?: Redis
+  /** A Redis client (one node, Cluster or Sentinel) to use, not closed by close(). Default: one from the Redis settings, or the in-process store when no Redis mode is set. */
+  redis?: RedisClient
   clock?: Clock
   /** fetch used for BetterAuth's JWKS. */
   fetch?: typeof globalThis.fetch
@@ -56,8 +55,8 @@ export async function buildApp(config: Config, deps: Deps = {}): Promise<TokenSe
   const clock = deps.clock ?? systemClock
   const ownsRedis = deps.redis === undefined && config.redis !== undefined
   // Cluster and Sentinel settings are validated but not wired into the client yet: refuse rather than fall back to memory.
-  if (ownsRedis && config.redis?.mode !== 'single') throw new Error(`Redis ${config.redis?.mode} mode is configured but not supported by this build yet; use REDIS_URL`)
-  const redis = deps.redis ?? (config.redis?.mode === 'single' ? createRedisClient(config.redis.url) : null)
+  const redis = deps.redis ?? (config.redis ? createRedisClient(config.redis) : null)
+  const durability = config.redis ? { replicas: config.redis.waitReplicas, timeoutMs: config.redis.waitTimeoutMs } : undefined
   let connecting: Promise<unknown> = Promise.resolve()
   if (ownsRedis && redis) {
     // A Redis that is down at start is not fatal: readiness says so and requests get 503 until it returns.
@@ -91,8 +90,8 @@ export async function buildApp(config: Config, deps: Deps = {}): Promise<TokenSe
     })
   })
 
-  // Keys: Redis when there is a Redis client, else the in-process store (config refuses that in production).
-  const keyStore = redis ? createRedisKeyStore({ redis, prefix: config.REDIS_PREFIX, log: publicApp.log }) : createMemoryKeyStore({ clock })
+  // Keys: RedisClient when there is a Redis client, else the in-process store (config refuses that in production).
+  const keyStore = redis ? createRedisKeyStore({ redis, prefix: config.REDIS_PREFIX, log: publicApp.log, durability }) : createMemoryKeyStore({ clock })
   const metrics = createMetrics()
   const keyEvents = {
     rotated: metrics.counter('token_service_key_rotations_total', 'Signing-key rotations by trigger (schedule, admin).'),
@@ -143,7 +142,7 @@ export async function buildApp(config: Config, deps: Deps = {}): Promise<TokenSe
   // Sessions and refresh tokens (SPEC §3, §6): in Redis when there is a client, else in-process.
   const sessionPolicy = { idleMs: config.REFRESH_IDLE_TTL * 1000, graceMs: config.REFRESH_REUSE_GRACE * 1000 }
   const sessionStore = redis
-    ? createRedisSessionStore(redis, { ...sessionPolicy, prefix: config.REDIS_PREFIX, clock })
+    ? createRedisSessionStore(redis, { ...sessionPolicy, prefix: config.REDIS_PREFIX, clock, durability })
     : createMemorySessionStore(sessionPolicy, clock)
   const sessions = createSessionService({ store: sessionStore, clock, absoluteTtlSeconds: config.REFRESH_TOKEN_TTL })
   const upstream = createSubjectTokenVerifier(config, { clock, ...(deps.fetch ? { fetch: deps.fetch } : {}) })

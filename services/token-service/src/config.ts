@@ -65,6 +65,8 @@ export const EnvSchema = Type.Object({
   REDIS_TLS: boolean({ default: false, description: 'TLS to Redis (any Redis mode; a `rediss://` REDIS_URL implies it).' }),
   REDIS_TLS_CA_FILE: optional(text({ example: '/etc/ssl/redis-ca.pem', description: 'PEM file of the CA that signed the Redis certificates; needs TLS.' })),
   REDIS_PREFIX: text({ default: 'ts:', description: 'Prefix of every Redis key this service writes.' }),
+  REDIS_WAIT_REPLICAS: integer({ default: 0, minimum: 0, maximum: 16, description: 'Replicas that must acknowledge (Redis WAIT) every session, refresh and key write before it is answered; fewer within REDIS_WAIT_TIMEOUT: 503 `temporarily_unavailable`. 1 with Sentinel or a Cluster with replicas: a failover then loses no answered write (docs/operations.md).' }),
+  REDIS_WAIT_TIMEOUT: duration({ unit: 'milliseconds', default: 500, minimum: 1, maximum: 10_000, description: 'How long one write waits for REDIS_WAIT_REPLICAS acknowledgements.' }),
   BETTER_AUTH_JWKS_URL: url({ default: 'http://127.0.0.1:3001/api/auth/jwks', description: "BetterAuth's JWKS." }),
   BETTER_AUTH_ISSUER: text({ default: 'http://localhost:8080/api/auth', description: 'Expected `iss` of BetterAuth JWTs (exact match).' }),
   BETTER_AUTH_AUDIENCE: text({ default: 'token-service', description: 'Expected `aud` of BetterAuth JWTs.' }),
@@ -85,7 +87,15 @@ export type RedisConfig = (
   | { readonly mode: 'single'; readonly url: string }
   | { readonly mode: 'cluster'; readonly nodes: readonly HostPort[] }
   | { readonly mode: 'sentinel'; readonly sentinels: readonly HostPort[]; readonly name: string; readonly sentinelPassword: string | undefined }
-) & { readonly username: string | undefined; readonly password: string | undefined; readonly tls: boolean; readonly tlsCaFile: string | undefined }
+) & {
+  readonly username: string | undefined
+  readonly password: string | undefined
+  readonly tls: boolean
+  readonly tlsCaFile: string | undefined
+  /** Replicas every write waits for (WAIT), and for how long; 0: none. */
+  readonly waitReplicas: number
+  readonly waitTimeoutMs: number
+}
 
 const modesSet = (v: Env) => redisModes.filter((name) => v[name] !== undefined)
 const onlyWith = (variable: string, other: string) => configProblem(variable, `is only meaningful together with ${other}`)
@@ -122,7 +132,14 @@ const rules: readonly ConfigRule<Env>[] = [
 ]
 
 function redisOf(v: Env): RedisConfig | undefined {
-  const shared = { username: v.REDIS_USERNAME, password: v.REDIS_PASSWORD, tls: v.REDIS_TLS || v.REDIS_URL?.startsWith('rediss:') === true, tlsCaFile: v.REDIS_TLS_CA_FILE }
+  const shared = {
+    username: v.REDIS_USERNAME,
+    password: v.REDIS_PASSWORD,
+    tls: v.REDIS_TLS || v.REDIS_URL?.startsWith('rediss:') === true,
+    tlsCaFile: v.REDIS_TLS_CA_FILE,
+    waitReplicas: v.REDIS_WAIT_REPLICAS,
+    waitTimeoutMs: v.REDIS_WAIT_TIMEOUT,
+  }
   if (v.REDIS_URL !== undefined) return Object.freeze({ mode: 'single', url: v.REDIS_URL, ...shared })
   if (v.REDIS_CLUSTER_NODES !== undefined) return Object.freeze({ mode: 'cluster', nodes: v.REDIS_CLUSTER_NODES, ...shared })
   if (v.REDIS_SENTINELS !== undefined) return Object.freeze({ mode: 'sentinel', sentinels: v.REDIS_SENTINELS, name: v.REDIS_SENTINEL_NAME!, sentinelPassword: v.REDIS_SENTINEL_PASSWORD, ...shared })

@@ -2,8 +2,9 @@ import { spawn } from 'node:child_process'
 import { once } from 'node:events'
 import { fileURLToPath } from 'node:url'
 import t from 'tap'
-import { buildApp } from '../src/app.ts'
+import { Cluster, Redis } from 'ioredis'
 import { ConfigError, loadConfig } from '../src/config.ts'
+import { createRedisClient } from '../src/redis/redis-client.ts'
 
 t.test('defaults give the SPEC ports, issuer and the web and cli clients', async (t) => {
   const config = loadConfig({})
@@ -107,12 +108,12 @@ const redisErrors = (env: Record<string, string>) => {
 t.test('each Redis mode becomes config.redis, with the shared auth and TLS settings', async (t) => {
   t.equal(loadConfig({}).redis, undefined, 'no mode: the in-process store')
   const single = loadConfig({ REDIS_URL: 'rediss://127.0.0.1:6380', KEY_ENCRYPTION_KEY: 'a'.repeat(64), REDIS_USERNAME: 'ts', REDIS_PASSWORD: 'pw-not-echoed' })
-  t.same(single.redis, { mode: 'single', url: 'rediss://127.0.0.1:6380', username: 'ts', password: 'pw-not-echoed', tls: true, tlsCaFile: undefined })
+  t.same(single.redis, { mode: 'single', url: 'rediss://127.0.0.1:6380', username: 'ts', password: 'pw-not-echoed', tls: true, tlsCaFile: undefined, waitReplicas: 0, waitTimeoutMs: 500 })
   t.equal(single.REDIS_URL, 'rediss://127.0.0.1:6380', 'REDIS_URL stays readable')
   const cluster = loadConfig({ REDIS_CLUSTER_NODES: 'redis-1:7000, redis-2:7001', REDIS_TLS: 'true', REDIS_TLS_CA_FILE: '/etc/ca.pem', KEY_ENCRYPTION_KEY: 'a'.repeat(64) })
-  t.same(cluster.redis, { mode: 'cluster', nodes: [{ host: 'redis-1', port: 7000 }, { host: 'redis-2', port: 7001 }], username: undefined, password: undefined, tls: true, tlsCaFile: '/etc/ca.pem' })
+  t.same(cluster.redis, { mode: 'cluster', nodes: [{ host: 'redis-1', port: 7000 }, { host: 'redis-2', port: 7001 }], username: undefined, password: undefined, tls: true, tlsCaFile: '/etc/ca.pem', waitReplicas: 0, waitTimeoutMs: 500 })
   const sentinel = loadConfig({ REDIS_SENTINELS: '10.0.0.1:26379,[::1]:26380', REDIS_SENTINEL_NAME: 'mymaster', REDIS_SENTINEL_PASSWORD: 's', KEY_ENCRYPTION_KEY: 'a'.repeat(64) })
-  t.same(sentinel.redis, { mode: 'sentinel', sentinels: [{ host: '10.0.0.1', port: 26379 }, { host: '::1', port: 26380 }], name: 'mymaster', sentinelPassword: 's', username: undefined, password: undefined, tls: false, tlsCaFile: undefined })
+  t.same(sentinel.redis, { mode: 'sentinel', sentinels: [{ host: '10.0.0.1', port: 26379 }, { host: '::1', port: 26380 }], name: 'mymaster', sentinelPassword: 's', username: undefined, password: undefined, tls: false, tlsCaFile: undefined, waitReplicas: 0, waitTimeoutMs: 500 })
   t.ok(Object.isFrozen(sentinel.redis))
 })
 
@@ -123,9 +124,27 @@ t.test('any Redis mode counts as a Redis store: production accepts it and it nee
   t.throws(() => loadConfig({ REDIS_CLUSTER_NODES: 'redis-1:7000' }), /KEY_ENCRYPTION_KEY is required/)
 })
 
-t.test('until the Redis client is wired for them, Cluster and Sentinel modes refuse to start instead of using memory', async (t) => {
-  const config = loadConfig({ LOG_LEVEL: 'silent', REDIS_CLUSTER_NODES: 'redis-1:7000', KEY_ENCRYPTION_KEY: 'a'.repeat(64) })
-  await t.rejects(buildApp(config), /Redis cluster mode is configured but not supported by this build yet/)
+t.test('each Redis mode gets its ioredis client: a Cluster, a Sentinel-discovered master, one node', async (t) => {
+  const kek = { KEY_ENCRYPTION_KEY: 'a'.repeat(64) }
+  const cluster = createRedisClient(loadConfig({ ...kek, REDIS_CLUSTER_NODES: 'redis-1:7000,redis-2:7001', REDIS_PASSWORD: 'pw', REDIS_WAIT_REPLICAS: '1' }).redis!)
+  t.ok(cluster instanceof Cluster, 'REDIS_CLUSTER_NODES: an ioredis Cluster')
+  t.same((cluster as unknown as { startupNodes: unknown }).startupNodes, [{ host: 'redis-1', port: 7000 }, { host: 'redis-2', port: 7001 }])
+  t.equal((cluster as Cluster).options.redisOptions?.password, 'pw', 'the password reaches every node connection')
+  t.equal((cluster as Cluster).options.enableOfflineQueue, false, 'fails fast while the cluster is away')
+  cluster.disconnect()
+  const sentinel = createRedisClient(loadConfig({ ...kek, REDIS_SENTINELS: 's1:26379,s2:26380', REDIS_SENTINEL_NAME: 'm', REDIS_SENTINEL_PASSWORD: 'sp' }).redis!)
+  t.ok(sentinel instanceof Redis && !(sentinel instanceof Cluster))
+  const options = (sentinel as Redis).options
+  t.same(options.sentinels, [{ host: 's1', port: 26379 }, { host: 's2', port: 26380 }])
+  t.equal(options.name, 'm')
+  t.equal(options.sentinelPassword, 'sp')
+  t.equal(options.failoverDetector, true, 'a +switch-master moves the connection at once')
+  sentinel.disconnect()
+  const single = createRedisClient(loadConfig({ ...kek, REDIS_URL: 'redis://127.0.0.1:6399/2' }).redis!)
+  t.equal((single as Redis).options.port, 6399)
+  t.equal((single as Redis).options.db, 2)
+  single.disconnect()
+  t.equal(loadConfig({ ...kek, REDIS_URL: 'redis://r:6379', REDIS_WAIT_REPLICAS: '2', REDIS_WAIT_TIMEOUT: '250' }).redis?.waitReplicas, 2)
 })
 
 t.test('bad Redis settings are refused with their codes', async (t) => {

@@ -1,5 +1,5 @@
 import type { FastifyInstance } from 'fastify'
-import type { Redis } from 'ioredis'
+import type { RedisClient } from '../redis/redis-client.ts'
 import { createAdminAuthenticator } from './admin-auth.ts'
 import { auditReason, setAuditReason, type AuditSink } from './audit.ts'
 import type { Metrics } from './metrics.ts'
@@ -14,7 +14,7 @@ export interface AdminListenerOptions {
   config: Config
   clock: Clock
   adminToken: string
-  redis: Redis | null
+  redis: RedisClient | null
   keys: KeyLifecycle
   metrics: Metrics
   audit: AuditSink

@@ -10,12 +10,12 @@
  * Output is JSON on stdout; the token is never printed.
  * Exit codes: 0 done, 1 refused or failed, 2 usage, 78 configuration.
  */
-import { Redis } from 'ioredis'
 import type { FastifyBaseLogger } from 'fastify'
 import { ConfigError, loadConfig } from '../config.ts'
 import { keyEncryptionKeys } from '../keys/key-crypto.ts'
 import { reencryptKeys } from '../keys/key-reencrypt.ts'
 import { createRedisKeyStore } from '../keys/redis-key.store.ts'
+import { createRedisClient } from '../redis/redis-client.ts'
 import { createAdminClient } from './admin-client.ts'
 import { readCommandEnv } from './command-env.ts'
 
@@ -55,11 +55,12 @@ async function reencrypt(): Promise<void> {
     if (error instanceof ConfigError) fail(error.message, 78)
     throw error
   }
-  if (!config.REDIS_URL || !config.KEY_ENCRYPTION_KEY) fail('reencrypt needs REDIS_URL and the new KEY_ENCRYPTION_KEY (and KEY_ENCRYPTION_KEY_PREVIOUS)', 78)
+  if (!config.redis || !config.KEY_ENCRYPTION_KEY) fail('reencrypt needs the Redis settings (REDIS_URL, REDIS_CLUSTER_NODES or REDIS_SENTINELS) and the new KEY_ENCRYPTION_KEY (and KEY_ENCRYPTION_KEY_PREVIOUS)', 78)
   const quiet = { debug() {}, info() {}, warn() {}, error() {}, fatal() {}, trace() {}, child: () => quiet } as unknown as FastifyBaseLogger
-  const redis = new Redis(config.REDIS_URL, { maxRetriesPerRequest: 1, connectTimeout: 5000 })
+  const redis = createRedisClient(config.redis, { connectionName: 'token-service:keys-command' })
   try {
-    const store = createRedisKeyStore({ redis, prefix: config.REDIS_PREFIX, log: quiet })
+    await redis.connect()
+    const store = createRedisKeyStore({ redis, prefix: config.REDIS_PREFIX, log: quiet, durability: { replicas: config.redis.waitReplicas, timeoutMs: config.redis.waitTimeoutMs } })
     const report = await reencryptKeys(store, keyEncryptionKeys(config, quiet))
     out(report)
     if (report.failed.length > 0) fail(`${report.failed.length} key(s) could not be opened with the configured key-encryption keys`, 1)

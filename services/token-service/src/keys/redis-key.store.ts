@@ -1,12 +1,13 @@
-import type { Redis } from 'ioredis'
 import type { FastifyBaseLogger } from 'fastify'
 import { guarded, type ScriptRunner } from '../redis/lua-script.ts'
+import { createSubscriber, type RedisClient } from '../redis/redis-client.ts'
+import { replicated, type Durability } from '../redis/replication.ts'
 import type { KeyMaterial, KeyMeta, KeyStore, NewKey, KeyRevokeOutcome, KeyRotateOutcome, StoredKey } from './key.store.ts'
 import { ensureScript, releaseLockScript, removeExpiredScript, replaceSealedScript, revokeScript, rotateScript } from './redis-key.scripts.ts'
 
 /**
  * The Redis key store: every Redis command of the signing-key lifecycle lives
- * here. Layout under REDIS_PREFIX (one hash tag, so a Redis Cluster could run
+ * here. Layout under REDIS_PREFIX (one hash tag, so a Redis Cluster runs
  * every script on one slot):
  *   <prefix>{signing-keys}:meta         hash kid → lifecycle JSON
  *   <prefix>{signing-keys}:material     hash kid → public JWK + sealed private JWK
@@ -18,8 +19,14 @@ import { ensureScript, releaseLockScript, removeExpiredScript, replaceSealedScri
 /** How long subscribe() waits for Redis to acknowledge the SUBSCRIBE before it returns anyway. */
 const subscribeWaitMs = 2000
 
-export function createRedisKeyStore(options: { redis: Redis; prefix: string; log: FastifyBaseLogger }): KeyStore {
-  const { redis, prefix, log } = options
+/**
+ * `durability` (REDIS_WAIT_REPLICAS): a change is answered only once that many
+ * replicas hold it, so an operator's revocation answered 200 survives a
+ * failover. Losing an unanswered rotation to a failover is harmless: the key
+ * it promoted was published long before and stays published as `next`.
+ */
+export function createRedisKeyStore(options: { redis: RedisClient; prefix: string; log: FastifyBaseLogger; durability?: Durability }): KeyStore {
+  const { redis, prefix, log, durability } = options
   const metaKey = `${prefix}{signing-keys}:meta`
   const materialKey = `${prefix}{signing-keys}:material`
   const channel = `${prefix}signing-keys:changed`
@@ -27,9 +34,16 @@ export function createRedisKeyStore(options: { redis: Redis; prefix: string; log
     if (!/^[a-z][a-z0-9-]{0,40}$/.test(name)) throw new Error(`invalid lock name ${JSON.stringify(name)}`)
     return `${prefix}{signing-keys}:lock:${name}`
   }
-  const subscribers: Redis[] = []
+  const subscribers: RedisClient[] = []
 
   const run = (script: ScriptRunner, keys: string[], args: (string | number)[]) => guarded(() => script(redis, keys, args))
+  /** A script that changes the key set, answered once it is replicated (see durability). */
+  const change = (script: ScriptRunner, keys: string[], args: (string | number)[]) =>
+    guarded(async () => {
+      const reply = await script(redis, keys, args)
+      await replicated(redis, durability)
+      return reply
+    })
   const both = [metaKey, materialKey]
   const material = (key: NewKey) => JSON.stringify(key.material)
 
@@ -51,12 +65,12 @@ export function createRedisKeyStore(options: { redis: Redis; prefix: string; log
 
     async ensure(candidates, now) {
       const { current, next } = candidates
-      const created = (await run(ensureScript, both, [channel, now, current.kid, current.alg, material(current), next.kid, next.alg, material(next)])) as string[]
+      const created = (await change(ensureScript, both, [channel, now, current.kid, current.alg, material(current), next.kid, next.alg, material(next)])) as string[]
       return { created }
     },
 
     async rotate(input): Promise<KeyRotateOutcome> {
-      const reply = (await run(rotateScript, both, [
+      const reply = (await change(rotateScript, both, [
         channel,
         input.now,
         input.force ? '1' : '0',
@@ -82,7 +96,7 @@ export function createRedisKeyStore(options: { redis: Redis; prefix: string; log
     },
 
     async revoke(kid, now, replacement): Promise<KeyRevokeOutcome> {
-      const reply = (await run(revokeScript, both, [channel, now, kid, replacement.kid, replacement.alg, material(replacement)])) as string[]
+      const reply = (await change(revokeScript, both, [channel, now, kid, replacement.kid, replacement.alg, material(replacement)])) as string[]
       if (reply[0] === 'not_found' || reply[0] === 'already_revoked') return { status: reply[0] }
       return {
         status: 'revoked',
@@ -93,11 +107,11 @@ export function createRedisKeyStore(options: { redis: Redis; prefix: string; log
     },
 
     async removeExpired(now, lifetimeMs) {
-      return (await run(removeExpiredScript, both, [channel, now, lifetimeMs])) as string[]
+      return (await change(removeExpiredScript, both, [channel, now, lifetimeMs])) as string[]
     },
 
     async replaceSealedKey(kid, expectedSealed, sealed) {
-      return (await run(replaceSealedScript, [materialKey], [kid, expectedSealed, sealed])) === 1
+      return (await change(replaceSealedScript, [materialKey], [kid, expectedSealed, sealed])) === 1
     },
 
     async acquireLock(name, token, ttlMs) {
@@ -111,7 +125,8 @@ export function createRedisKeyStore(options: { redis: Redis; prefix: string; log
 
     async subscribe(listener) {
       // A subscribed connection can run nothing else, hence a connection of its own.
-      const subscriber = redis.duplicate({ lazyConnect: true, enableOfflineQueue: true, maxRetriesPerRequest: null, connectionName: 'token-service:keys-sub' })
+      // On a Cluster, classic pub/sub: a PUBLISH on any master reaches the subscribers of every node.
+      const subscriber = createSubscriber(redis, 'token-service:keys-sub')
       subscribers.push(subscriber)
       subscriber.on('message', (from: string) => {
         if (from === channel) listener()

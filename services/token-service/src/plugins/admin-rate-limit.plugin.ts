@@ -1,6 +1,6 @@
 import rateLimit from '@fastify/rate-limit'
 import fp from 'fastify-plugin'
-import type { Redis } from 'ioredis'
+import type { RedisClient } from '../redis/redis-client.ts'
 import type { Config } from '../config.ts'
 import { ApiError } from '../errors.ts'
 
@@ -9,7 +9,7 @@ import { ApiError } from '../errors.ts'
  * it, per address, in Redis when there is one so the limit holds across the
  * fleet. Runs onRequest, so failed authentication attempts count too (R35).
  */
-export const adminRateLimitPlugin = fp<{ config: Config; redis: Redis | null }>(
+export const adminRateLimitPlugin = fp<{ config: Config; redis: RedisClient | null }>(
   async (app, { config, redis }) => {
     await app.register(rateLimit, {
       global: true,

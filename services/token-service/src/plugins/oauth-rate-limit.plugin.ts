@@ -1,6 +1,6 @@
 import rateLimit from '@fastify/rate-limit'
 import fp from 'fastify-plugin'
-import type { Redis } from 'ioredis'
+import type { RedisClient } from '../redis/redis-client.ts'
 import type { Config } from '../config.ts'
 import { OAuthError } from '../errors.ts'
 
@@ -9,7 +9,7 @@ import { OAuthError } from '../errors.ts'
  * (when there is one) so it holds across instances; only routes that ask
  * for it (`global: false`).
  */
-export const oauthRateLimitPlugin = fp<{ config: Config; redis: Redis | null }>(
+export const oauthRateLimitPlugin = fp<{ config: Config; redis: RedisClient | null }>(
   async (app, { config, redis }) => {
     await app.register(rateLimit, {
       global: false,

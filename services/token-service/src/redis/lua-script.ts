@@ -1,8 +1,8 @@
 import { createHash } from 'node:crypto'
-import type { Redis } from 'ioredis'
+import type { RedisClient } from './redis-client.ts'
 import { StoreUnavailableError } from '../errors.ts'
 
-export type ScriptRunner = (redis: Redis, keys: readonly string[], args: readonly (string | number)[]) => Promise<unknown>
+export type ScriptRunner = (redis: RedisClient, keys: readonly string[], args: readonly (string | number)[]) => Promise<unknown>
 
 /**
  * A Lua script run with EVALSHA (one round trip), falling back to EVAL when

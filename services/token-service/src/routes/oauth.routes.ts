@@ -1,5 +1,5 @@
 import type { FastifyInstance } from 'fastify'
-import type { Redis } from 'ioredis'
+import type { RedisClient } from '../redis/redis-client.ts'
 import { InvalidRequest } from '../errors.ts'
 import type { GrantContext } from '../grants/grant.ts'
 import { repeatedMember } from '../grants/parse-json.ts'
@@ -16,7 +16,7 @@ import { tokenRoutes } from './token.routes.ts'
  * per-client-IP rate limit kept in Redis so it holds across instances.
  * `request.ip` honours X-Forwarded-For only from TRUST_PROXY (R58).
  */
-export async function oauthRoutes(app: FastifyInstance, opts: { context: GrantContext; redis: Redis | null }): Promise<void> {
+export async function oauthRoutes(app: FastifyInstance, opts: { context: GrantContext; redis: RedisClient | null }): Promise<void> {
   const { config } = opts.context
   await app.register(formBodyPlugin)
   // JSON bodies: Fastify's parser (secure-json-parse refuses __proto__ and constructor.prototype), plus the

@@ -1,7 +1,8 @@
 import { createHash } from 'node:crypto'
-import type { Redis } from 'ioredis'
 import type { Clock } from '../clock.ts'
 import { guarded, luaScript } from '../redis/lua-script.ts'
+import type { RedisClient } from '../redis/redis-client.ts'
+import { replicated, type Durability } from '../redis/replication.ts'
 import { byNewest, isLive, type RevokeByTokenOutcome, type SessionRotateOutcome, type Session, type SessionStore, type SessionStorePolicy } from './session.store.ts'
 
 /*
@@ -107,8 +108,14 @@ function parseSession(sid: string, flat: readonly string[]): Session | undefined
   }
 }
 
-export function createRedisSessionStore(redis: Redis, options: SessionStorePolicy & { prefix: string; clock: Clock }): SessionStore {
-  const { prefix, idleMs, graceMs, clock } = options
+/**
+ * `durability`: every write that changes what a refresh token can do (a new
+ * session, a rotation, an ended session) is answered only once that many
+ * replicas hold it (REDIS_WAIT_REPLICAS); otherwise 503, and a retry is safe
+ * (a repeated refresh inside the grace window returns the same successor).
+ */
+export function createRedisSessionStore(redis: RedisClient, options: SessionStorePolicy & { prefix: string; clock: Clock; durability?: Durability }): SessionStore {
+  const { prefix, idleMs, graceMs, clock, durability } = options
   const sessionKey = (sid: string) => `${prefix}sess:{${sid}}`
   const spentKey = (sid: string) => `${prefix}sess:{${sid}}:spent`
   const userKey = (sub: string) => `${prefix}user:{${createHash('sha256').update(sub, 'utf8').digest('base64url')}}:sess`
@@ -118,9 +125,9 @@ export function createRedisSessionStore(redis: Redis, options: SessionStorePolic
       guarded(async () => {
         const now = clock.now()
         const ttl = Math.max(1, Math.min(session.expiresAt - now, idleMs))
-        // One round trip: both are sent before either answer is awaited, the index first. Redis runs one
-        // connection's commands in order, so a session is never live without being findable by "sign out
-        // everywhere" (if the index fails, the exchange fails and nobody ever holds this session's token).
+        // One round trip: both are sent before either answer is awaited, the index first. If either fails the
+        // exchange fails and nobody ever holds this session's token, so a session is never live without being
+        // findable by "sign out everywhere" (on a Cluster the two keys may live on different masters).
         const indexed = indexAddScript(redis, [userKey(session.sub)], [session.sid, session.expiresAt, now, Math.max(1, session.expiresAt - now)])
         const stored = redis
           .multi()
@@ -140,6 +147,7 @@ export function createRedisSessionStore(redis: Redis, options: SessionStorePolic
           .pexpire(sessionKey(session.sid), ttl)
           .exec()
         await Promise.all([indexed, stored])
+        await replicated(redis, durability)
       }),
 
     rotate: (input) =>
@@ -163,10 +171,12 @@ export function createRedisSessionStore(redis: Redis, options: SessionStorePolic
         if (kind === 'rotated' || kind === 'repeated') {
           const session = parseSession(input.sid, reply.slice(2))
           if (!session) return { kind: 'invalid' }
+          await replicated(redis, durability)
           return kind === 'rotated' ? { kind, session } : { kind, session, sealedSuccessor: extra ?? '' }
         }
         if (kind === 'reused') {
           await redis.zrem(userKey(extra ?? ''), input.sid).catch(() => undefined)
+          await replicated(redis, durability)
           return { kind, sub: extra ?? '' }
         }
         if (kind === 'wrong_client' || kind === 'invalid_scope' || kind === 'invalid_target') return { kind }
@@ -177,6 +187,7 @@ export function createRedisSessionStore(redis: Redis, options: SessionStorePolic
       guarded(async () => {
         const outcome = (await revokeByTokenScript(redis, [sessionKey(sid), spentKey(sid)], [tokenHash, clientId, clock.now(), idleMs])) as RevokeByTokenOutcome
         // The index entry goes lazily (listing drops members whose session is gone).
+        if (outcome === 'revoked') await replicated(redis, durability)
         return outcome
       }),
 
@@ -184,6 +195,7 @@ export function createRedisSessionStore(redis: Redis, options: SessionStorePolic
       guarded(async () => {
         const ended = (await revokeForUserScript(redis, [sessionKey(sid), spentKey(sid)], [sub, clock.now(), idleMs])) as number
         await redis.zrem(userKey(sub), sid)
+        await replicated(redis, durability)
         return ended === 1
       }),
 
@@ -193,6 +205,7 @@ export function createRedisSessionStore(redis: Redis, options: SessionStorePolic
         const now = clock.now()
         const results = await Promise.all(sids.map((sid) => revokeForUserScript(redis, [sessionKey(sid), spentKey(sid)], [sub, now, idleMs])))
         await redis.del(userKey(sub))
+        await replicated(redis, durability)
         return results.filter((ended) => ended === 1).length
       }),
 
