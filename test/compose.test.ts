@@ -12,6 +12,7 @@ import { loadGatewayConfig, upstreamVariables } from '../infra/gateway/gateway-c
 import { templateFile } from '../infra/gateway/nginx.ts'
 import {
   composeEnvExamplePath,
+  defaultServices,
   environmentOf,
   interpolate,
   loadCompose,
@@ -27,12 +28,14 @@ const example = parseEnvFile(readFileSync(composeEnvExamplePath, 'utf8'))
 const filled = new Map([...example].map(([k, v]) => [k, v.startsWith('replace-with-') ? randomBytes(32).toString('hex') : v]))
 const compose: ComposeFile = loadCompose(filled)
 const services = compose.services
+/** The `cluster` profile's services are checked by test/compose-cluster.test.ts. */
+const oneNode = defaultServices(compose)
 
 const expectedServices = ['postgres', 'redis', 'identity', 'token-service', 'todo-api', 'gateway']
 const conditions = ['service_started', 'service_healthy', 'service_completed_successfully']
 
-t.test('the file has exactly the six services, each with an image or a build whose Dockerfile exists', async (t) => {
-  t.same(Object.keys(services).sort(), [...expectedServices].sort())
+t.test('without a profile the file has exactly the six services, each with an image or a build whose Dockerfile exists', async (t) => {
+  t.same(Object.keys(oneNode).sort(), [...expectedServices].sort())
   for (const [name, service] of Object.entries(services)) {
     t.ok(service.image || service.build, `${name} has an image or a build`)
     if (service.build) {
@@ -50,7 +53,9 @@ t.test('the file has exactly the six services, each with an image or a build who
 t.test('every service has a healthcheck and every depends_on waits on a valid condition of a known service', async (t) => {
   for (const [name, service] of Object.entries(services)) {
     const test = service.healthcheck?.test
-    t.ok(Array.isArray(test) && ['CMD', 'CMD-SHELL'].includes(test[0]!) && test.length > 1, `${name} has a healthcheck command`)
+    // A one-shot job (restart "no") is waited for with service_completed_successfully, not a healthcheck.
+    if (service.restart === 'no') t.equal(service.healthcheck, undefined, `${name} is a one-shot job`)
+    else t.ok(Array.isArray(test) && ['CMD', 'CMD-SHELL'].includes(test[0]!) && test.length > 1, `${name} has a healthcheck command`)
     for (const [dependency, { condition }] of Object.entries(service.depends_on ?? {})) {
       t.ok(services[dependency], `${name} depends on the existing ${dependency}`)
       t.ok(conditions.includes(condition), `${name} → ${dependency}: ${condition}`)
@@ -82,9 +87,9 @@ t.test('redis persists with the append-only file and token-service runs two repl
   t.equal(services['token-service']!.deploy?.replicas, 2)
 })
 
-t.test('only the gateway publishes a port, and never the admin listener', async (t) => {
+t.test('only the gateways publish a port (the same one: one or the other runs), and never the admin listener', async (t) => {
   for (const [name, service] of Object.entries(services)) {
-    if (name === 'gateway') t.same(service.ports, [`${filled.get('GATEWAY_PUBLISH')}:8080`])
+    if (name === 'gateway' || name === 'gateway-cluster') t.same(service.ports, [`${filled.get('GATEWAY_PUBLISH')}:8080`])
     else t.equal(service.ports, undefined, `${name} publishes nothing`)
   }
   const ts = environmentOf(services['token-service']!)
@@ -117,7 +122,8 @@ const serviceConfigs = {
 } as const
 
 t.test("each service's environment is accepted by that service's own config loader", async (t) => {
-  for (const [name, { known, load }] of Object.entries(serviceConfigs)) {
+  const instances = { ...serviceConfigs, 'token-service-cluster': serviceConfigs['token-service'], 'todo-api-cluster': serviceConfigs['todo-api'] }
+  for (const [name, { known, load }] of Object.entries(instances)) {
     const env = environmentOf(services[name]!)
     for (const variable of Object.keys(env)) t.ok(known.includes(variable), `${name} reads ${variable}`)
     t.doesNotThrow(() => load(env), `${name}'s loadConfig accepts the compose environment`)

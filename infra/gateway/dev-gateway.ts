@@ -3,7 +3,7 @@ import { extname, join } from 'node:path'
 import { Readable } from 'node:stream'
 import replyFrom from '@fastify/reply-from'
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify'
-import type { GatewayConfig } from './gateway-config.ts'
+import { upstreamServers, type GatewayConfig } from './gateway-config.ts'
 import { loadRouteTable, matchRoute, type RouteTable } from './routes.ts'
 
 /** Same headers as nginx's `location /` (default.conf.template). */
@@ -71,12 +71,20 @@ export async function buildDevGateway(config: GatewayConfig, table: RouteTable =
   // No retries: a POST must reach a service at most once, and a 503 is the service's answer.
   await app.register(replyFrom, { retryMethods: [], disableRequestLogging: true, undici: { connections: 32, headersTimeout: 30_000, bodyTimeout: 30_000 } })
 
+  // Round robin over each upstream's servers, as nginx balances an upstream block.
+  const servers = Object.fromEntries(Object.entries(config.upstreams).map(([name, value]) => [name, upstreamServers(value)])) as Record<keyof GatewayConfig['upstreams'], string[]>
+  let turn = 0
+  const pick = (target: keyof GatewayConfig['upstreams']) => {
+    const list = servers[target]
+    return list[turn++ % list.length]!
+  }
+
   const forward = (request: FastifyRequest, reply: FastifyReply) => {
     const pathname = request.url.split('?')[0] ?? '/'
     const target = matchRoute(table, pathname)
     if (target === 'web') return serveWeb(request, reply, pathname)
     return reply.from(pathname, {
-      getUpstream: () => `http://${config.upstreams[target]}`,
+      getUpstream: () => `http://${pick(target)}`,
       rewriteRequestHeaders: (req, headers) => {
         const out = { ...headers }
         // As nginx: Host as the client sent it, the client address replaces any X-Forwarded-For.

@@ -8,7 +8,7 @@ import { upstreamNames, type UpstreamName } from './routes.ts'
 export interface GatewayConfig {
   readonly host: string
   readonly port: number
-  /** `host:port` of each service (a compose service name or 127.0.0.1). */
+  /** `host:port` of each service (a compose service name or 127.0.0.1), or several, comma-separated (upstreamServers). */
   readonly upstreams: Readonly<Record<UpstreamName, string>>
   /** Directory of the demo page. */
   readonly webRoot: string
@@ -44,6 +44,11 @@ export class GatewayConfigError extends Error {
 // host:port where host is a DNS name, an IPv4 address or a bracketed IPv6 address.
 const hostPort = /^(?:[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?|\[[0-9A-Fa-f:.]+\]):\d{1,5}$/
 
+/** The servers of one upstream value: `host:port`, or several `host:port,host:port` the gateway balances over. */
+export function upstreamServers(value: string): string[] {
+  return value.split(',').map((server) => server.trim())
+}
+
 /** Reads and validates every gateway variable; one error lists every problem. */
 export function loadGatewayConfig(env: Record<string, string | undefined>): GatewayConfig {
   const problems: string[] = []
@@ -56,7 +61,7 @@ export function loadGatewayConfig(env: Record<string, string | undefined>): Gate
   for (const name of upstreamNames) {
     const variable = upstreamVariables[name]
     const value = env[variable] ?? defaultUpstreams[name]
-    if (!hostPort.test(value)) problems.push(`${variable} must be host:port, such as 127.0.0.1:3001 or identity:3001`)
+    if (!upstreamServers(value).every((server) => hostPort.test(server))) problems.push(`${variable} must be host:port (or several, comma-separated), such as 127.0.0.1:3001 or identity:3001`)
     upstreams[name] = value
   }
   const webRoot = env.WEB_ROOT ?? defaultWebRoot

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs'
 import type { GatewayConfig } from './gateway-config.ts'
-import { upstreamVariables } from './gateway-config.ts'
+import { upstreamServers, upstreamVariables } from './gateway-config.ts'
 import { upstreamNames } from './routes.ts'
 
 export const templateFile = new URL('./default.conf.template', import.meta.url)
@@ -12,7 +12,8 @@ export function templateVariables(config: GatewayConfig): Record<string, string>
     GATEWAY_PORT: String(config.port),
     WEB_ROOT: config.webRoot,
   }
-  for (const name of upstreamNames) vars[upstreamVariables[name]] = config.upstreams[name]
+  // Several servers of one upstream become one `server` line each in its upstream block (round robin).
+  for (const name of upstreamNames) vars[upstreamVariables[name]] = upstreamServers(config.upstreams[name]).join(';\n    server ')
   return vars
 }
 

@@ -5,6 +5,9 @@ import { repoRoot } from './gateways.ts'
 
 export interface ComposeService {
   image?: string
+  profiles?: string[]
+  restart?: string
+  entrypoint?: string[] | string
   build?: { context: string; dockerfile?: string; args?: Record<string, string> }
   command?: string[] | string
   environment?: Record<string, string | number | boolean | null>
@@ -93,6 +96,11 @@ export function loadCompose(env: Map<string, string>): ComposeFile {
   // merge: true resolves the `<<: *node-service` anchors as compose does; top-level x- keys are extensions.
   const document = parse(readComposeText(), { merge: true }) as Record<string, unknown>
   return walk(Object.fromEntries(Object.entries(document).filter(([k]) => !k.startsWith('x-')))) as ComposeFile
+}
+
+/** The services `docker compose up` starts without --profile (no `profiles:` key). */
+export function defaultServices(compose: ComposeFile): Record<string, ComposeService> {
+  return Object.fromEntries(Object.entries(compose.services).filter(([, service]) => !service.profiles))
 }
 
 /** A service's environment as strings, as the process would get it. */

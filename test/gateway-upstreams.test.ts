@@ -1,0 +1,43 @@
+// An upstream of several servers (TOKEN_SERVICE_UPSTREAM=host:port,host:port):
+// both gateways balance over every one of them, as the fleet test relies on.
+import { createServer, type Server } from 'node:http'
+import t from 'tap'
+import { loadGatewayConfig } from '../infra/gateway/gateway-config.ts'
+import { renderGatewayConf } from '../infra/gateway/nginx.ts'
+import { gatewayKinds, nginxBinary, startGateway } from './helpers/gateways.ts'
+
+/** A token-service stand-in that answers with its own name. */
+async function named(name: string): Promise<{ server: Server; hostPort: string }> {
+  const server = createServer((_req, res) => res.end(name))
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  const address = server.address()
+  return { server, hostPort: `127.0.0.1:${typeof address === 'object' && address ? address.port : 0}` }
+}
+
+t.test('a comma-separated upstream becomes one nginx server line per entry, and a bad entry is refused', async (t) => {
+  const config = loadGatewayConfig({ TOKEN_SERVICE_UPSTREAM: 'ts-1:3002, ts-2:3002,ts-3:3002' })
+  const conf = renderGatewayConf(config)
+  const block = /upstream token_service \{([^}]*)\}/.exec(conf)?.[1] ?? ''
+  t.same(
+    [...block.matchAll(/server (\S+);/g)].map((m) => m[1]),
+    ['ts-1:3002', 'ts-2:3002', 'ts-3:3002'],
+  )
+  t.throws(() => loadGatewayConfig({ TOKEN_SERVICE_UPSTREAM: 'ts-1:3002,not a host' }), /TOKEN_SERVICE_UPSTREAM must be host:port \(or several, comma-separated\)/)
+})
+
+for (const kind of gatewayKinds) {
+  const skip = kind === 'nginx' && !nginxBinary() ? 'nginx is not installed here (apt-get install nginx; CI installs it in .ci/run)' : false
+  t.test(`the ${kind} gateway sends requests to every server of the upstream`, { skip }, async (t) => {
+    const backends = await Promise.all(['a', 'b', 'c'].map(named))
+    t.teardown(() => Promise.all(backends.map(({ server }) => new Promise((resolve) => server.close(resolve)))))
+    const one = backends[0]!.hostPort
+    const gateway = await startGateway(kind, { identity: one, 'token-service': backends.map((b) => b.hostPort).join(','), 'todo-api': one })
+    t.teardown(() => gateway.stop())
+    const seen = new Map<string, number>()
+    for (let i = 0; i < 30; i++) {
+      const body = await (await fetch(`${gateway.url}/.well-known/jwks.json`)).text()
+      seen.set(body, (seen.get(body) ?? 0) + 1)
+    }
+    t.same([...seen.keys()].sort(), ['a', 'b', 'c'], `each server answered (${JSON.stringify(Object.fromEntries(seen))})`)
+  })
+}
