@@ -33,12 +33,7 @@ type Measured = LoadResult & { rssMb: number | null; cpuUsPerReq: number | null 
  * token verified once) with `warmUp`, then measures `load`. Peak RSS and the server's CPU time
  * per request (all its threads) come from /proc.
  */
-async function measure(
-  file: string,
-  env: Record<string, string>,
-  load: Omit<LoadOptions, 'url' | 'durationSec' | 'connections'>,
-  warmUp: Omit<LoadOptions, 'url' | 'durationSec' | 'connections'> = load,
-): Promise<Measured> {
+async function measure(file: string, env: Record<string, string>, load: Omit<LoadOptions, 'url' | 'durationSec' | 'connections'>, warmUp: Omit<LoadOptions, 'url' | 'durationSec' | 'connections'> = load): Promise<Measured> {
   const service = await spawnService({ entry: join(import.meta.dirname, 'servers', file), env: { ...env, ...serverEnv() }, execArgv: serverExecArgv() })
   try {
     const url = `${service.url}/auth`
@@ -82,9 +77,7 @@ async function rawVerify(issuer: BenchIssuer, tokens: readonly string[]): Promis
 const rows: Row[] = []
 const notes: string[] = []
 const loadAverage = os.loadavg().map((l) => Math.round(l * 100) / 100)
-process.stdout.write(
-  `bench: ${os.cpus().length} cpus, node ${process.version}, load generator ${defaultEngine}, ${durationSec}s per scenario, ${connections} connections, load average ${loadAverage.join(' ')}\n`,
-)
+process.stdout.write(`bench: ${os.cpus().length} cpus, node ${process.version}, load generator ${defaultEngine}, ${durationSec}s per scenario, ${connections} connections, load average ${loadAverage.join(' ')}\n`)
 
 // The services run as in production: built to dist/ first (the root `build` script: tsc), unless BENCH_FROM=src.
 if (process.env.BENCH_FROM !== 'src' && (want('todo-api') || want('token-service'))) {
@@ -198,10 +191,7 @@ if (!existsSync(output)) mkdirSync(output, { recursive: true })
 const machine = { cpus: os.cpus().length, model: os.cpus()[0]?.model, node: process.version, loadAverageAtStart: loadAverage, loadAverageAtEnd: os.loadavg().map((l) => Math.round(l * 100) / 100) }
 const summary = { date: stamp, machine, loadGenerator: defaultEngine, serverNodeOptions: process.env.BENCH_NODE_OPTIONS ?? null, durationSec, connections, rows, notes }
 writeFileSync(join(output, 'latest.json'), `${JSON.stringify(summary, null, 2)}\n`)
-writeFileSync(
-  join(output, 'latest.svg'),
-  svgChart(rows, `req/s as a ratio (${stamp.slice(0, 10)}, ${os.cpus().length} cpus, ${defaultEngine}, load average ${loadAverage[0]})`),
-)
+writeFileSync(join(output, 'latest.svg'), svgChart(rows, `req/s as a ratio (${stamp.slice(0, 10)}, ${os.cpus().length} cpus, ${defaultEngine}, load average ${loadAverage[0]})`))
 process.stdout.write(`\n${table(rows)}\n`)
 for (const note of notes) process.stdout.write(`note: ${note}\n`)
 process.stdout.write(`load average at the end: ${machine.loadAverageAtEnd.join(' ')}\nwrote bench/results/latest.json and bench/results/latest.svg\n`)

@@ -16,7 +16,9 @@ const example = parseEnvFile(readFileSync(composeEnvExamplePath, 'utf8'))
 const filled = new Map([...example].map(([k, v]) => [k, v.startsWith('replace-with-') ? randomBytes(32).toString('hex') : v]))
 const services = loadCompose(filled).services
 const nodes = Array.from({ length: 6 }, (_, i) => `redis-cluster-${i + 1}`)
-const profiled = Object.entries(services).filter(([, s]) => s.profiles?.includes('cluster')).map(([name]) => name)
+const profiled = Object.entries(services)
+  .filter(([, s]) => s.profiles?.includes('cluster'))
+  .map(([name]) => name)
 
 t.test('the profile holds six Redis nodes, the one-shot cluster creation, and the scaled-out services', async (t) => {
   t.same(profiled.sort(), [...nodes, 'redis-cluster-init', 'token-service-cluster', 'todo-api-cluster', 'gateway-cluster'].sort())
@@ -47,11 +49,17 @@ t.test('every node runs the tested node config with its own volume, and the pass
 t.test('redis-cluster-init runs the tested creation script over all six nodes, after each is healthy', async (t) => {
   const init = services['redis-cluster-init']!
   const script = 'infra/redis/create-cluster.sh'
-  t.ok(init.volumes?.some((v) => v.startsWith(`./${script}:`)), 'mounts the script the tests run')
+  t.ok(
+    init.volumes?.some((v) => v.startsWith(`./${script}:`)),
+    'mounts the script the tests run',
+  )
   t.same(init.entrypoint, ['sh', '/usr/local/bin/create-cluster.sh'])
   const [replicas, ...addresses] = init.command as string[]
   t.equal(replicas, '1', 'one replica per master: 3 masters + 3 replicas')
-  t.same(addresses, nodes.map((n) => `${n}:6379`))
+  t.same(
+    addresses,
+    nodes.map((n) => `${n}:6379`),
+  )
   for (const name of nodes) t.equal(init.depends_on?.[name]?.condition, 'service_healthy')
   t.equal(environmentOf(init).REDISCLI_AUTH, filled.get('REDIS_PASSWORD'), 'redis-cli gets the password from the environment')
 })

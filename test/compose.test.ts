@@ -10,17 +10,7 @@ import { loadConfig as loadTodoApiConfig, EnvSchema as todoApiEnv } from '../ser
 import { EnvSchema as tokenServiceEnv, loadConfig as loadTokenServiceConfig } from '../services/token-service/src/config.ts'
 import { loadGatewayConfig, upstreamVariables } from '../infra/gateway/gateway-config.ts'
 import { templateFile } from '../infra/gateway/nginx.ts'
-import {
-  composeEnvExamplePath,
-  defaultServices,
-  environmentOf,
-  interpolate,
-  loadCompose,
-  parseEnvFile,
-  readComposeText,
-  referencedVariables,
-  type ComposeFile,
-} from './helpers/compose.ts'
+import { composeEnvExamplePath, defaultServices, environmentOf, interpolate, loadCompose, parseEnvFile, readComposeText, referencedVariables, type ComposeFile } from './helpers/compose.ts'
 import { repoRoot } from './helpers/gateways.ts'
 
 const example = parseEnvFile(readFileSync(composeEnvExamplePath, 'utf8'))
@@ -82,8 +72,14 @@ t.test('redis persists with the append-only file and token-service runs two repl
   const command = services.redis!.command
   const args = Array.isArray(command) ? command : String(command).split(/\s+/)
   t.equal(args[args.indexOf('--appendonly') + 1], 'yes')
-  t.ok(services.redis!.volumes?.some((v) => v.endsWith(':/data')), 'the AOF lives on a volume')
-  t.ok(services.postgres!.volumes?.some((v) => v.endsWith(':/var/lib/postgresql/data')), 'postgres data lives on a volume')
+  t.ok(
+    services.redis!.volumes?.some((v) => v.endsWith(':/data')),
+    'the AOF lives on a volume',
+  )
+  t.ok(
+    services.postgres!.volumes?.some((v) => v.endsWith(':/var/lib/postgresql/data')),
+    'postgres data lives on a volume',
+  )
   t.equal(services['token-service']!.deploy?.replicas, 2)
 })
 
@@ -96,7 +92,10 @@ t.test('only the gateways publish a port (the same one: one or the other runs), 
   t.equal(ts.ADMIN_HOST, '127.0.0.1', "token-service's admin listener binds inside its container only")
   const gatewayEnv = environmentOf(services.gateway!)
   const adminPort = ts.ADMIN_PORT
-  t.notOk(Object.values(gatewayEnv).some((v) => v.includes(`:${adminPort}`)), 'no gateway upstream points at the admin port')
+  t.notOk(
+    Object.values(gatewayEnv).some((v) => v.includes(`:${adminPort}`)),
+    'no gateway upstream points at the admin port',
+  )
   t.notMatch(readFileSync(templateFile, 'utf8'), new RegExp(`${adminPort}|ADMIN`), 'the nginx template never names the admin listener')
 })
 
@@ -193,5 +192,8 @@ t.test('the postgres init script creates one database and role per service, matc
     t.match(script, new RegExp(`CREATE DATABASE ${database} OWNER ${role}`), `${name}: database ${database}`)
     t.equal(url.hostname, 'postgres')
   }
-  t.ok(services.postgres!.volumes?.some((v) => v.startsWith('./infra/postgres/create-databases.sh:/docker-entrypoint-initdb.d/')), 'the script is mounted for initdb')
+  t.ok(
+    services.postgres!.volumes?.some((v) => v.startsWith('./infra/postgres/create-databases.sh:/docker-entrypoint-initdb.d/')),
+    'the script is mounted for initdb',
+  )
 })

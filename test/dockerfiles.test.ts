@@ -97,18 +97,26 @@ for (const service of Object.keys(serviceEnv)) {
     t.same(runtime.cmd, ['node', ...productionNodeFlags, 'dist/server.js'], 'CMD runs dist/ with the production Node flags')
     // The service and every workspace package it runs: their dist/ is what the CMD loads.
     const manifest = JSON.parse(readFileSync(join(app, `services/${service}/package.json`), 'utf8')) as { dependencies?: Record<string, string> }
-    const workspaceDeps = Object.keys(manifest.dependencies ?? {}).filter((name) => name.startsWith('@todo-auth/')).map((name) => `packages/${name.slice('@todo-auth/'.length)}`)
+    const workspaceDeps = Object.keys(manifest.dependencies ?? {})
+      .filter((name) => name.startsWith('@todo-auth/'))
+      .map((name) => `packages/${name.slice('@todo-auth/'.length)}`)
     for (const dir of [...workspaceDeps, `services/${service}`]) {
       t.ok(existsSync(join(app, dir, 'dist/index.js')) || existsSync(join(app, dir, 'dist/server.js')), `${dir}/dist is built`)
     }
     const built = [...workspaceDeps, `services/${service}`].flatMap((dir) =>
-      readdirSync(join(app, dir, 'dist'), { recursive: true, encoding: 'utf8' }).filter((f) => f.endsWith('.js')).map((f) => join(app, dir, 'dist', f)),
+      readdirSync(join(app, dir, 'dist'), { recursive: true, encoding: 'utf8' })
+        .filter((f) => f.endsWith('.js'))
+        .map((f) => join(app, dir, 'dist', f)),
     )
     const tsImports = built.filter((file) => /\b(?:from|import)\s*\(?\s*['"]\.\.?\/[^'"\n]*\.ts['"]/.test(readFileSync(file, 'utf8')))
     t.same(tsImports, [], 'no relative .ts import is left in dist/')
     t.notOk(existsSync(join(app, 'scripts')), 'no build script is shipped')
     const store = readdirSync(join(app, 'node_modules/.pnpm'))
-    for (const devOnly of ['tap@', 'typescript@', 'playwright-core@', 'node@24']) t.notOk(store.some((p) => p.startsWith(devOnly)), `no ${devOnly} (a dev dependency)`)
+    for (const devOnly of ['tap@', 'typescript@', 'playwright-core@', 'node@24'])
+      t.notOk(
+        store.some((p) => p.startsWith(devOnly)),
+        `no ${devOnly} (a dev dependency)`,
+      )
     t.comment(`replayed in ${((Date.now() - started) / 1000).toFixed(1)} s`)
 
     const running = await runCmd(runtime, serviceEnv[service]!)
@@ -130,7 +138,15 @@ t.test('infra/gateway/Dockerfile ships a template that renders into a config ngi
   const example = parseEnvFile(readFileSync(composeEnvExamplePath, 'utf8'))
   const composeEnv = environmentOf(loadCompose(new Map([...example].map(([k, v]) => [k, v.startsWith('replace-with-') ? 'x'.repeat(64) : v]))).services.gateway!)
   const port = await freePort()
-  const vars = { ...composeEnv, GATEWAY_HOST: '127.0.0.1', GATEWAY_PORT: String(port), IDENTITY_UPSTREAM: '127.0.0.1:9', TOKEN_SERVICE_UPSTREAM: '127.0.0.1:9', TODO_API_UPSTREAM: '127.0.0.1:9', WEB_ROOT: join(rootfs, 'usr/share/nginx/html') }
+  const vars = {
+    ...composeEnv,
+    GATEWAY_HOST: '127.0.0.1',
+    GATEWAY_PORT: String(port),
+    IDENTITY_UPSTREAM: '127.0.0.1:9',
+    TOKEN_SERVICE_UPSTREAM: '127.0.0.1:9',
+    TODO_API_UPSTREAM: '127.0.0.1:9',
+    WEB_ROOT: join(rootfs, 'usr/share/nginx/html'),
+  }
   const dir = join(workspace, 'gateway-run')
   execFileSync('mkdir', ['-p', dir])
   execFileSync('chmod', ['755', workspace, dir])

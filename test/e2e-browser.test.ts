@@ -181,7 +181,10 @@ async function journey(t: Test) {
     t.equal(await page.getByTestId('todo-item').count(), 3, "the user's todos are back")
     await page.getByTestId('sign-out').click()
     await page.getByTestId('auth-view').waitFor()
-    t.notOk((await context.cookies()).some((c) => /refresh_token$/.test(c.name)), 'the refresh cookie is gone')
+    t.notOk(
+      (await context.cookies()).some((c) => /refresh_token$/.test(c.name)),
+      'the refresh cookie is gone',
+    )
     await page.reload()
     await page.getByTestId('auth-view').waitFor()
     t.equal(await page.getByTestId('status').textContent(), 'Not signed in.')

@@ -94,7 +94,12 @@ t.test('3 token-service + 2 todo-api behind nginx on a Redis Cluster: 10 rotatio
   }
   const workers = Array.from({ length: 4 }, worker)
 
-  const { rotations, refusals, failure, elapsedMs: rotatingMs } = await rotateRepeatedly(
+  const {
+    rotations,
+    refusals,
+    failure,
+    elapsedMs: rotatingMs,
+  } = await rotateRepeatedly(
     tokenServices.map((s) => s.adminUrl!),
     adminToken,
     10,

@@ -74,8 +74,22 @@ function routedPaths(): [string, UpstreamName][] {
 
 /** Paths that must reach no upstream: near misses, the admin API and the services' operational endpoints. */
 const unroutedPaths = [
-  '/api/auth', '/api/authx', '/API/auth/jwks', '/oauth', '/oauthx/token', '/.well-known', '/sessionsx', '/todosx', '/todo',
-  '/admin/keys', '/admin/keys/rotate', '/admin/users/x/sessions', '/metrics', '/healthz', '/readyz', '/nope.html',
+  '/api/auth',
+  '/api/authx',
+  '/API/auth/jwks',
+  '/oauth',
+  '/oauthx/token',
+  '/.well-known',
+  '/sessionsx',
+  '/todosx',
+  '/todo',
+  '/admin/keys',
+  '/admin/keys/rotate',
+  '/admin/users/x/sessions',
+  '/metrics',
+  '/healthz',
+  '/readyz',
+  '/nope.html',
 ]
 
 function gatewayTest(kind: GatewayKind) {
@@ -136,7 +150,7 @@ function gatewayTest(kind: GatewayKind) {
       t.equal(post.status, 405, 'the page is read-only')
     })
 
-    t.test("every file of web/ is served as it is, with its type (a module script needs a JavaScript type, nosniff refuses others)", async (t) => {
+    t.test('every file of web/ is served as it is, with its type (a module script needs a JavaScript type, nosniff refuses others)', async (t) => {
       const webDir = new URL('../web/', import.meta.url)
       for (const name of readdirSync(webDir)) {
         const type = webTypes[extname(name)]

@@ -53,7 +53,10 @@ function gatewayTest(kind: GatewayKind) {
         body: JSON.stringify({ name: 'Gateway', email, password: randomBytes(12).toString('base64url') }),
       })
       t.equal(signUp.status, 200)
-      cookie = signUp.headers.getSetCookie().find((c) => c.includes('session_token='))!.split(';')[0]!
+      cookie = signUp.headers
+        .getSetCookie()
+        .find((c) => c.includes('session_token='))!
+        .split(';')[0]!
       const session = (await (await fetch(`${base}/api/auth/get-session`, { headers: { cookie } })).json()) as { session: { ipAddress?: string } }
       t.equal(session.session.ipAddress, '127.0.0.1', 'the forged X-Forwarded-For was replaced by the real client address')
     })
@@ -63,7 +66,10 @@ function gatewayTest(kind: GatewayKind) {
       const metadata = (await (await fetch(`${base}/.well-known/oauth-authorization-server`)).json()) as { issuer: string; token_endpoint: string }
       t.equal(metadata.issuer, 'http://localhost:8080')
       const jwks = (await (await fetch(`${base}/.well-known/jwks.json`)).json()) as { keys: { alg: string }[] }
-      t.ok(jwks.keys.some((k) => k.alg === 'ES256'), "token-service's JWKS")
+      t.ok(
+        jwks.keys.some((k) => k.alg === 'ES256'),
+        "token-service's JWKS",
+      )
       const jwt = ((await (await fetch(`${base}/api/auth/token`, { headers: { cookie } })).json()) as { token: string }).token
       const exchange = await fetch(`${base}/oauth/token`, {
         method: 'POST',
@@ -89,7 +95,10 @@ function gatewayTest(kind: GatewayKind) {
       const todo = (await created.json()) as { id: string; url: string }
       t.equal(todo.url, `${base}/todos/${todo.id}`, 'the URL the client used, not the forged one')
       const list = (await (await fetch(`${base}/todos`, { headers: { authorization: `Bearer ${accessToken}` } })).json()) as { id: string }[]
-      t.same(list.map((x) => x.id), [todo.id])
+      t.same(
+        list.map((x) => x.id),
+        [todo.id],
+      )
     })
 
     t.test("token-service's admin listener is never reachable through the gateway", async (t) => {

@@ -60,7 +60,10 @@ t.test('a restart keeps the secrets, the users and their todos', async (t) => {
       body: JSON.stringify({ email, password, name: 'Restart' }),
     })
     t.equal(response.status, 200, path)
-    const cookie = response.headers.getSetCookie().find((c) => c.includes('session_token='))!.split(';')[0]!
+    const cookie = response.headers
+      .getSetCookie()
+      .find((c) => c.includes('session_token='))!
+      .split(';')[0]!
     const jwt = ((await (await fetch(`${origin}/api/auth/token`, { headers: { cookie } })).json()) as { token: string }).token
     const token = await fetch(`${origin}/oauth/token`, {
       method: 'POST',
@@ -91,7 +94,10 @@ t.test('a restart keeps the secrets, the users and their todos', async (t) => {
   t.equal(readFileSync(secretsFile, 'utf8'), secrets, 'the same secrets')
   const again = await session(second.origin, 'sign-in/email')
   const todos = (await (await fetch(`${second.origin}/todos`, { headers: { authorization: `Bearer ${again}` } })).json()) as { title: string }[]
-  t.same(todos.map((x) => x.title), ['survives a restart'])
+  t.same(
+    todos.map((x) => x.title),
+    ['survives a restart'],
+  )
   const printed = [...first.lines, ...second.lines].join('\n')
   for (const value of Object.values(JSON.parse(secrets) as Record<string, string>)) t.notOk(printed.includes(value), 'no secret is printed')
   t.equal(await second.stop(), 0)

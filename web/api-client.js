@@ -80,8 +80,7 @@ export function createApiClient({ baseUrl = '', fetch: send = (input, init) => f
    * @param {string} path below /api/auth/
    * @param {object} body
    */
-  const betterAuth = (path, body) =>
-    json(`/api/auth/${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body), credentials: 'include' })
+  const betterAuth = (path, body) => json(`/api/auth/${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body), credentials: 'include' })
 
   /**
    * A Bearer call to a protected API with an optional JSON body; null for 204; ApiError otherwise (401 included: the session decides).

@@ -32,9 +32,7 @@ async function measured<R extends LoadResult>(service: SpawnedService, load: () 
 }
 
 /** `GET /todos` end to end: todo-api on the machine's PostgreSQL, tokens from the bench issuer. */
-export async function todoApiScenario(
-  options: Common & { issuer: BenchIssuer },
-): Promise<string | (LoadResult & { rssMb: number | null; cpuUsPerReq: number | null })> {
+export async function todoApiScenario(options: Common & { issuer: BenchIssuer }): Promise<string | (LoadResult & { rssMb: number | null; cpuUsPerReq: number | null })> {
   const { entry, execArgv } = serviceEntry(options.root, 'todo-api')
   if (!existsSync(entry)) return 'todo-api not built yet: GET /todos not measured'
   const schema = await createTestSchema('bench')
@@ -116,8 +114,7 @@ export async function tokenServiceScenarios(options: Common & { notes: string[] 
     )
     const run = { url, method: 'POST' as const, connections: options.connections, durationSec: options.durationSec, headers: { 'content-type': form } }
     const warmUpSec = Math.max(3, Math.ceil(options.durationSec / 2))
-    const exchange = (rate?: number, durationSec = options.durationSec) =>
-      measured(service!, () => (rate ? runPaced({ ...run, durationSec, bodies, rate }) : runLoad({ ...run, durationSec, bodies })))
+    const exchange = (rate?: number, durationSec = options.durationSec) => measured(service!, () => (rate ? runPaced({ ...run, durationSec, bodies, rate }) : runLoad({ ...run, durationSec, bodies })))
 
     /** Rotation chains: twice as many as connections, each from its own freshly exchanged refresh token. */
     async function refresh(rate?: number, durationSec = options.durationSec) {

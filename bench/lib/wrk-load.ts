@@ -31,7 +31,7 @@ export async function runWrk(options: LoadOptions): Promise<LoadResult> {
     const list = options.tokens ?? options.bodies ?? options.chains?.seeds
     if (list) {
       const file = join(dir, 'lines.txt')
-      writeFileSync(file, list.join('\n') + '\n')
+      writeFileSync(file, `${list.join('\n')}\n`)
       // Each wrk thread has its own Lua state: thread k takes every line whose number is k modulo the thread count.
       lines.push(
         `local threads, started = ${Number(threadCount())}, 0`,
@@ -48,20 +48,9 @@ export async function runWrk(options: LoadOptions): Promise<LoadResult> {
       )
       // Without a request() function wrk sends one pre-built request; with it, one per call.
       if (options.tokens) {
-        lines.push(
-          `request = function()`,
-          `  next = next + 1`,
-          `  if next > count then next = 1; reused = 1 end`,
-          `  return wrk.format(nil, nil, { ["authorization"] = "Bearer " .. tokens[next] })`,
-          `end`,
-        )
+        lines.push(`request = function()`, `  next = next + 1`, `  if next > count then next = 1; reused = 1 end`, `  return wrk.format(nil, nil, { ["authorization"] = "Bearer " .. tokens[next] })`, `end`)
       } else if (options.bodies) {
-        lines.push(
-          `request = function()`,
-          `  next = next % count + 1`,
-          `  return wrk.format(nil, nil, nil, tokens[next])`,
-          `end`,
-        )
+        lines.push(`request = function()`, `  next = next % count + 1`, `  return wrk.format(nil, nil, nil, tokens[next])`, `end`)
       } else {
         // tokens[next + 1 .. count] is the queue of chain heads waiting to be spent.
         lines.push(
@@ -91,7 +80,7 @@ export async function runWrk(options: LoadOptions): Promise<LoadResult> {
       `  f:close()`,
       `end`,
     )
-    writeFileSync(script, lines.join('\n') + '\n')
+    writeFileSync(script, `${lines.join('\n')}\n`)
     const args = ['-t', String(threadCount()), '-c', String(options.connections ?? 32), '-d', `${options.durationSec}s`, '--timeout', '10s', '-s', script, options.url]
     // Asynchronous on purpose: the bench issuer's JWKS server lives in this process and must keep answering.
     await new Promise<void>((resolve, reject) => {

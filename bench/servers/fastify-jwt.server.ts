@@ -31,8 +31,7 @@ const cacheSize = Number(env.FAST_JWT_CACHE ?? 0)
 const app = Fastify({ logger: false })
 await app.register(fastifyJwt, {
   decode: { complete: true },
-  secret: (_request: unknown, token: { header: { kid: string; alg: string }; payload: { iss: string } }) =>
-    publicKey(token.payload.iss, token.header.kid, token.header.alg),
+  secret: (_request: unknown, token: { header: { kid: string; alg: string }; payload: { iss: string } }) => publicKey(token.payload.iss, token.header.kid, token.header.alg),
   verify: { algorithms: ['ES256'], allowedIss: env.ISSUER!, allowedAud: env.AUDIENCE!, ...(cacheSize > 0 ? { cache: cacheSize } : {}) },
 } as never)
 app.addHook('onRequest', async (request) => {

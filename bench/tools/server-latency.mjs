@@ -24,7 +24,10 @@ setInterval(() => {
     latencies.sort((a, b) => a - b)
     const at = (q) => latencies[Math.floor(q * latencies.length)].toFixed(2)
     const ms = (ns) => (ns / 1e6).toFixed(1)
-    appendFileSync(file, `pid ${process.pid} n=${latencies.length} server p50=${at(0.5)} p99=${at(0.99)} max=${latencies.at(-1).toFixed(1)} ms | event-loop delay p50=${ms(loop.percentile(50))} p99=${ms(loop.percentile(99))} max=${ms(loop.max)} ms\n`)
+    appendFileSync(
+      file,
+      `pid ${process.pid} n=${latencies.length} server p50=${at(0.5)} p99=${at(0.99)} max=${latencies.at(-1).toFixed(1)} ms | event-loop delay p50=${ms(loop.percentile(50))} p99=${ms(loop.percentile(99))} max=${ms(loop.max)} ms\n`,
+    )
   }
   latencies = []
   loop.reset()

@@ -12,7 +12,7 @@ import { isoDateTime, jsonContentType, problemContentType, uuid } from '../suppo
 import { ProviderState } from '../support/provider-states.ts'
 import { publishPactWhenPassing } from '../support/publish.ts'
 import { exampleAccessToken } from './examples.ts'
-import { ApiError, createApiClient } from '../../web/api-client.js'
+import { type ApiError, createApiClient } from '../../web/api-client.js'
 import { BrowserFetch } from '../support/browser-fetch.ts'
 
 const { like, regex, boolean, integer, eachLike, fromProviderState } = MatchersV3
@@ -61,11 +61,7 @@ t.test('the page creates a todo', async (t) => {
     .given(ProviderState.userSignedIn)
     .uponReceiving('a request to create a todo')
     .withRequest('POST', '/todos', (b) => b.headers({ Authorization: authorization }).jsonBody({ title: 'buy milk' }))
-    .willRespondWith(201, (b) =>
-      b
-        .headers({ 'Content-Type': jsonContentType, Location: todoUrl })
-        .jsonBody(todo({ title: 'buy milk', completed: false, order: null })),
-    )
+    .willRespondWith(201, (b) => b.headers({ 'Content-Type': jsonContentType, Location: todoUrl }).jsonBody(todo({ title: 'buy milk', completed: false, order: null })))
     .executeTest(async (server) => {
       const created = await webClient(server.url).createTodo(exampleAccessToken, 'buy milk')
       t.ok(checkTodo.Check(created), 'the todo satisfies the shared Todo schema')
@@ -117,11 +113,7 @@ t.test('a request without a token is a 401 Bearer challenge', async (t) => {
     .addInteraction()
     .uponReceiving('a request for todos without an access token')
     .withRequest('GET', '/todos')
-    .willRespondWith(401, (b) =>
-      b
-        .headers({ 'Content-Type': problemContentType, 'WWW-Authenticate': regex('^Bearer( .*)?$', 'Bearer realm="todo-api"') })
-        .jsonBody(problem(401, 'ERR_AUTH_TOKEN_MISSING', 'an access token is required')),
-    )
+    .willRespondWith(401, (b) => b.headers({ 'Content-Type': problemContentType, 'WWW-Authenticate': regex('^Bearer( .*)?$', 'Bearer realm="todo-api"') }).jsonBody(problem(401, 'ERR_AUTH_TOKEN_MISSING', 'an access token is required')))
     .executeTest(async (server) => {
       const response = await fetch(`${server.url}/todos`)
       t.equal(response.status, 401, '401 makes the page refresh and retry')

@@ -104,11 +104,7 @@ t.test('an invalid BetterAuth JWT is answered with invalid_grant', async (t) => 
       b.headers({ Origin: webOrigin })
       formBody(b, { grant_type: GrantType.tokenExchange, subject_token: 'not-a-jwt', subject_token_type: TokenTypeUri.jwt, client_id: webClientId })
     })
-    .willRespondWith(400, (b) =>
-      b
-        .headers({ 'Content-Type': jsonContentType, 'Cache-Control': noStore })
-        .jsonBody({ error: 'invalid_grant', error_description: like('the subject token is invalid') }),
-    )
+    .willRespondWith(400, (b) => b.headers({ 'Content-Type': jsonContentType, 'Cache-Control': noStore }).jsonBody({ error: 'invalid_grant', error_description: like('the subject token is invalid') }))
     .executeTest(async (server) => {
       const { browser, client } = webPage(server.url)
       const error = await client.exchange('not-a-jwt').then(

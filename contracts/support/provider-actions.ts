@@ -16,11 +16,7 @@ export interface Exchanged {
 const gatewayOrigin = 'http://localhost:8080'
 
 /** RFC 8693 exchange at token-service's POST /oauth/token, as client `web` (cookie) or `cli` (body); default audience and scope unless given. */
-export async function exchangeAt(
-  tokenServiceUrl: string,
-  subjectToken: string,
-  options: { clientId?: 'web' | 'cli'; scope?: string; audience?: string } = {},
-): Promise<Exchanged> {
+export async function exchangeAt(tokenServiceUrl: string, subjectToken: string, options: { clientId?: 'web' | 'cli'; scope?: string; audience?: string } = {}): Promise<Exchanged> {
   const clientId = options.clientId ?? 'web'
   const response = await fetch(`${tokenServiceUrl}/oauth/token`, {
     method: 'POST',

@@ -1,14 +1,6 @@
 import { resolve } from 'node:path'
 import type { Test } from 'tap'
-import {
-  createTestRedisPrefix,
-  createTestSchema,
-  spawnService,
-  spawnTokenService,
-  startIdentity,
-  type SpawnedService,
-  type StartedIdentity,
-} from '@todo-auth/testkit'
+import { createTestRedisPrefix, createTestSchema, spawnService, spawnTokenService, startIdentity, type SpawnedService, type StartedIdentity } from '@todo-auth/testkit'
 
 const servicesDir = resolve(import.meta.dirname, '../../services')
 

@@ -71,10 +71,7 @@ export function readMismatches(raw: string): VerificationMismatch[] {
   }
   return (parsed.errors ?? []).map((error) => ({
     interaction: error.interaction ?? 'unnamed interaction',
-    details: (error.mismatch?.mismatches?.length
-      ? error.mismatch.mismatches.map(describe)
-      : [error.mismatch?.message ?? JSON.stringify(error.mismatch)]
-    ).map(redactTokens),
+    details: (error.mismatch?.mismatches?.length ? error.mismatch.mismatches.map(describe) : [error.mismatch?.message ?? JSON.stringify(error.mismatch)]).map(redactTokens),
   }))
 }
 

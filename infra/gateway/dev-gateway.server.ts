@@ -29,9 +29,7 @@ try {
 const address = app.server.address()
 const port = typeof address === 'object' && address ? address.port : config.port
 const shownHost = config.host.includes(':') ? `[${config.host}]` : config.host
-process.stdout.write(
-  `${JSON.stringify({ level: 30, time: Date.now(), component: 'gateway', event: 'listening', listener: 'public', url: `http://${shownHost}:${port}`, gateway: 'node', msg: 'listening' })}\n`,
-)
+process.stdout.write(`${JSON.stringify({ level: 30, time: Date.now(), component: 'gateway', event: 'listening', listener: 'public', url: `http://${shownHost}:${port}`, gateway: 'node', msg: 'listening' })}\n`)
 
 let closing = false
 for (const signal of ['SIGTERM', 'SIGINT'] as const) {

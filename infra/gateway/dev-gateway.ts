@@ -8,8 +8,7 @@ import { loadRouteTable, matchRoute, type RouteTable } from './routes.ts'
 
 /** Same headers as nginx's `location /` (default.conf.template). */
 export const webHeaders: Readonly<Record<string, string>> = {
-  'content-security-policy':
-    "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'",
+  'content-security-policy': "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'",
   'x-content-type-options': 'nosniff',
   'referrer-policy': 'no-referrer',
   'x-frame-options': 'DENY',
@@ -106,7 +105,10 @@ export async function buildDevGateway(config: GatewayConfig, table: RouteTable =
       onError: (rep, { error }) => {
         rep.log.warn({ err: error, upstream: target }, 'upstream failed')
         const status = (error as { statusCode?: number }).statusCode === 504 ? 504 : 502
-        rep.code(status).type('text/plain').send(status === 504 ? 'Gateway Timeout\n' : 'Bad Gateway\n')
+        rep
+          .code(status)
+          .type('text/plain')
+          .send(status === 504 ? 'Gateway Timeout\n' : 'Bad Gateway\n')
       },
     })
   }

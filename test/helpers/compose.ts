@@ -70,7 +70,7 @@ export function interpolate(value: string, env: Map<string, string>): string {
     const set = env.get(name)
     switch (op) {
       case ':-':
-        return set ? set : arg ?? ''
+        return set ? set : (arg ?? '')
       case '-':
         return set ?? arg ?? ''
       case ':?':

@@ -56,7 +56,14 @@ function ignoredBy(patterns: string[]): (path: string) => boolean {
     const body = (negate ? raw.slice(1) : raw).replace(/^\/+|\/+$/g, '')
     const source = body
       .split('/')
-      .map((part) => (part === '**' ? '.*' : part.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '[^/]*').replace(/\?/g, '[^/]')))
+      .map((part) =>
+        part === '**'
+          ? '.*'
+          : part
+              .replace(/[.+^${}()|[\]\\]/g, '\\$&')
+              .replace(/\*/g, '[^/]*')
+              .replace(/\?/g, '[^/]'),
+      )
       .join('/')
       .replace(/\.\*\//g, '(?:.*/)?')
     return { negate, regex: new RegExp(`^${source}$`) }

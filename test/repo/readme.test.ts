@@ -23,7 +23,12 @@ t.test('the README opens with exactly two commands: start the stack, run every t
 
 t.test('.ci/run calls the README test command and nothing weaker', async (t) => {
   const testCommand = commandOf(firstCodeBlock(readme)[1] ?? '')
-  const ciCommand = ci.split('\n').map((l) => l.trim()).filter((l) => l && !l.startsWith('#')).at(-1) ?? ''
+  const ciCommand =
+    ci
+      .split('\n')
+      .map((l) => l.trim())
+      .filter((l) => l && !l.startsWith('#'))
+      .at(-1) ?? ''
   // CI may pin the lockfile; otherwise it is the same command.
   t.equal(ciCommand.replace(' --frozen-lockfile', ''), testCommand)
 })

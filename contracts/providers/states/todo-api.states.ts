@@ -12,8 +12,7 @@ import { required, type ProviderUrls } from './provider-urls.ts'
 export function todoApiStates(urls: ProviderUrls): ProviderStates {
   const tokenServiceUrl = required(urls, 'tokenServiceUrl')
   const todoApiUrl = required(urls, 'todoApiUrl')
-  const signIn = async (scope?: string) =>
-    (await exchangeAt(tokenServiceUrl, (await signUpAt(urls.identityUrl)).jwt, scope ? { scope } : {})).accessToken
+  const signIn = async (scope?: string) => (await exchangeAt(tokenServiceUrl, (await signUpAt(urls.identityUrl)).jwt, scope ? { scope } : {})).accessToken
   return {
     stateHandlers: {
       [ProviderState.userSignedIn]: async () => ({ accessToken: await signIn() }),

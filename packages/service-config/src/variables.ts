@@ -46,15 +46,17 @@ export interface TextOptions extends VariableOptions {
 /** A string, non-empty. */
 export function text(options: TextOptions) {
   const minLength = options.minLength ?? 1
-  const expects = options.trimmed
-    ? 'a non-empty value without surrounding whitespace'
-    : minLength > 1 ? `at least ${minLength} characters` : 'a non-empty string'
+  const expects = options.trimmed ? 'a non-empty value without surrounding whitespace' : minLength > 1 ? `at least ${minLength} characters` : 'a non-empty string'
   return Type.String({ ...meta(options, expects), minLength, ...(options.trimmed ? { pattern: '^\\S(.*\\S)?$' } : {}) })
 }
 
 /** A string checked by a validator (see validators.ts). */
 export function checked(validator: Validator, options: VariableOptions & { default?: string }) {
-  return Type.Refine(Type.String(meta(options, validator.expects)), (value) => validator.test(value), () => `must be ${validator.expects}`)
+  return Type.Refine(
+    Type.String(meta(options, validator.expects)),
+    (value) => validator.test(value),
+    () => `must be ${validator.expects}`,
+  )
 }
 
 /** An absolute URL of one of `protocols` (default http: and https:). */
@@ -75,10 +77,7 @@ export interface IntegerOptions extends VariableOptions {
 /** A decimal integer (no fraction, no exponent), within the bounds. */
 export function integer(options: IntegerOptions) {
   const { minimum, maximum, unit } = options
-  const range =
-    minimum !== undefined && maximum !== undefined ? ` from ${minimum} to ${maximum}`
-    : minimum !== undefined ? ` ≥ ${minimum}`
-    : maximum !== undefined ? ` ≤ ${maximum}` : ''
+  const range = minimum !== undefined && maximum !== undefined ? ` from ${minimum} to ${maximum}` : minimum !== undefined ? ` ≥ ${minimum}` : maximum !== undefined ? ` ≤ ${maximum}` : ''
   const expects = `an integer${range}${unit ? ` (${unit})` : ''}`
   return Type.Integer({ ...meta(options, expects), ...(minimum === undefined ? {} : { minimum }), ...(maximum === undefined ? {} : { maximum }) })
 }
@@ -96,7 +95,12 @@ export function boolean(options: VariableOptions & { default?: boolean }) {
 
 /** One of the given words; the config type is their union. */
 export function oneOf<const T extends string>(values: readonly T[], options: VariableOptions & { default?: NoInfer<T> }) {
-  return Type.Unsafe<T>(Type.Union(values.map((v) => Type.Literal(v)), meta(options, `one of ${values.join(', ')}`)))
+  return Type.Unsafe<T>(
+    Type.Union(
+      values.map((v) => Type.Literal(v)),
+      meta(options, `one of ${values.join(', ')}`),
+    ),
+  )
 }
 
 export interface ListOptions extends VariableOptions {
@@ -108,7 +112,11 @@ export interface ListOptions extends VariableOptions {
   readonly check?: (items: readonly string[]) => string | undefined
 }
 
-const splitList = (value: string): string[] => value.split(',').map((s) => s.trim()).filter((s) => s.length > 0)
+const splitList = (value: string): string[] =>
+  value
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s.length > 0)
 
 function listProblem(options: ListOptions, items: readonly string[]): string | undefined {
   const minItems = options.minItems ?? 0
@@ -147,7 +155,11 @@ export function hostPortList(options: Omit<ListOptions, 'item'>) {
 export function key(options: Omit<VariableOptions, 'secret'> & { bytes: number }) {
   const { bytes } = options
   const expects = `${bytes} random bytes as ${bytes * 2} hex or ${Math.ceil((bytes * 4) / 3)} base64url characters`
-  const checkedString = Type.Refine(Type.String(meta({ ...options, secret: true }, expects)), (value) => decodeKey(value, bytes) !== undefined, () => `must be ${expects}`)
+  const checkedString = Type.Refine(
+    Type.String(meta({ ...options, secret: true }, expects)),
+    (value) => decodeKey(value, bytes) !== undefined,
+    () => `must be ${expects}`,
+  )
   return Type.Decode(checkedString, (value): Buffer => decodeKey(value, bytes)!)
 }
 

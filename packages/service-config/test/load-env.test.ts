@@ -1,23 +1,6 @@
 import t from 'tap'
 import { Type } from 'typebox'
-import {
-  boolean,
-  ConfigError,
-  ConfigErrorCode,
-  configProblem,
-  duration,
-  hostPortList,
-  isAddressOrCidr,
-  key,
-  list,
-  loadEnv,
-  notTogether,
-  oneOf,
-  optional,
-  port,
-  text,
-  url,
-} from '../src/index.ts'
+import { boolean, ConfigError, ConfigErrorCode, configProblem, duration, hostPortList, isAddressOrCidr, key, list, loadEnv, notTogether, oneOf, optional, port, text, url } from '../src/index.ts'
 
 const schema = Type.Object({
   PORT: port({ default: 3000, description: 'Listen port.' }),
@@ -49,7 +32,10 @@ t.test('defaults apply, strings are coerced and decoded, and the result is froze
   t.equal(config.TTL, 60)
   t.equal(config.SECURE, false)
   t.same(config.PROXIES, ['10.0.0.0/8', '::1'])
-  t.same(config.NODES, [{ host: 'redis-1', port: 7000 }, { host: '::1', port: 7001 }])
+  t.same(config.NODES, [
+    { host: 'redis-1', port: 7000 },
+    { host: '::1', port: 7001 },
+  ])
   t.equal(config.KEY?.length, 32)
   t.equal(config.TOKEN, undefined)
   t.ok(Object.isFrozen(config) && Object.isFrozen(config.PROXIES))
@@ -57,8 +43,14 @@ t.test('defaults apply, strings are coerced and decoded, and the result is froze
 
 t.test('every bad variable is reported at once with its code, and a secret is never echoed', async (t) => {
   const errors = errorsOf({ PORT: '1.5', MODE: 'c', TTL: '5', SECURE: 'maybe', PROXIES: 'true,10.0.0.1', NODES: 'redis', TOKEN: 'short-x', KEY: 'abc', UPSTREAM: 'ftp://x' })
-  t.same(errors.map((e) => e.variable), ['PORT', 'MODE', 'TTL', 'SECURE', 'PROXIES', 'NODES', 'TOKEN', 'KEY', 'UPSTREAM', 'NAME'])
-  t.same(errors.find((e) => e.variable === 'NAME'), { variable: 'NAME', code: ConfigErrorCode.missing, message: 'is required' })
+  t.same(
+    errors.map((e) => e.variable),
+    ['PORT', 'MODE', 'TTL', 'SECURE', 'PROXIES', 'NODES', 'TOKEN', 'KEY', 'UPSTREAM', 'NAME'],
+  )
+  t.same(
+    errors.find((e) => e.variable === 'NAME'),
+    { variable: 'NAME', code: ConfigErrorCode.missing, message: 'is required' },
+  )
   t.equal(errors.find((e) => e.variable === 'PORT')?.message, 'must be an integer from 0 to 65535')
   t.equal(errors.find((e) => e.variable === 'PROXIES')?.message, '"true" is not an IP address or CIDR')
   t.equal(errors.find((e) => e.variable === 'TOKEN')?.message, 'must be at least 8 characters')
@@ -68,13 +60,20 @@ t.test('every bad variable is reported at once with its code, and a secret is ne
 
 t.test('an empty variable is unset unless the service says otherwise', async (t) => {
   t.equal(loadEnv(schema, { NAME: 'x', PORT: '' }).PORT, 3000)
-  t.same(errorsOf({ NAME: '' }, { emptyIsUnset: false }).map((e) => e.variable), ['NAME'])
+  t.same(
+    errorsOf({ NAME: '' }, { emptyIsUnset: false }).map((e) => e.variable),
+    ['NAME'],
+  )
 })
 
 t.test('rules see valid variables only, and unsupported variables are refused', async (t) => {
   const rules = [(v: { TTL: number; PORT: number }) => (v.TTL > v.PORT ? configProblem('TTL', 'must not exceed PORT', ConfigErrorCode.conflict) : undefined)]
   t.same(errorsOf({ NAME: 'x', TTL: '100', PORT: '20' }, { rules }), [{ variable: 'TTL', code: 'ERR_CONFIG_CONFLICT', message: 'must not exceed PORT' }])
-  t.same(errorsOf({ NAME: 'x', TTL: '100', PORT: 'x' }, { rules }).map((e) => e.variable), ['PORT'], 'the rule reading a bad PORT is skipped')
+  t.same(
+    errorsOf({ NAME: 'x', TTL: '100', PORT: 'x' }, { rules }).map((e) => e.variable),
+    ['PORT'],
+    'the rule reading a bad PORT is skipped',
+  )
   t.same(errorsOf({ NAME: 'x', TOKEN: 'long-enough', NODES: 'a:1' }, { rules: [notTogether('TOKEN', 'NODES', 'why')] }), [{ variable: 'TOKEN', code: 'ERR_CONFIG_CONFLICT', message: 'must not be set together with NODES (why)' }])
   t.same(errorsOf({ NAME: 'x', OLD: '1' }, { unsupported: { OLD: 'not supported: use NAME' } }), [{ variable: 'OLD', code: 'ERR_CONFIG_UNSUPPORTED', message: 'not supported: use NAME' }])
 })

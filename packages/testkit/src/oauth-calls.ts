@@ -26,11 +26,7 @@ async function post(url: string, params: Record<string, string>, signal?: AbortS
 
 /** RFC 8693 exchange of a BetterAuth JWT for the `cli` client (refresh token in the body). */
 export function exchange(base: string, subjectToken: string, signal?: AbortSignal): Promise<TokenReply> {
-  return post(
-    `${base}/oauth/token`,
-    { grant_type: exchangeGrant, subject_token: subjectToken, subject_token_type: 'urn:ietf:params:oauth:token-type:jwt', client_id: 'cli' },
-    signal,
-  )
+  return post(`${base}/oauth/token`, { grant_type: exchangeGrant, subject_token: subjectToken, subject_token_type: 'urn:ietf:params:oauth:token-type:jwt', client_id: 'cli' }, signal)
 }
 
 export function refresh(base: string, refreshToken: string, signal?: AbortSignal): Promise<TokenReply> {

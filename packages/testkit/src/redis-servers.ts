@@ -118,16 +118,7 @@ export async function startRedisCluster(options: { masters?: number; replicasPer
       const port = await freePort()
       const busPort = await freePort()
       // The compose file's node config; a test only moves ports and files, and fails over faster.
-      const args = [
-        clusterNodeConf,
-        ...common,
-        '--port', String(port),
-        '--cluster-port', String(busPort),
-        '--cluster-config-file', `nodes-${port}.conf`,
-        '--cluster-node-timeout', '2000',
-        '--dir', dir,
-        '--appendonly', 'no',
-      ]
+      const args = [clusterNodeConf, ...common, '--port', String(port), '--cluster-port', String(busPort), '--cluster-config-file', `nodes-${port}.conf`, '--cluster-node-timeout', '2000', '--dir', dir, '--appendonly', 'no']
       nodes.push(await startServer(dir, args, port))
     }
     const addresses = nodes.map((node) => `127.0.0.1:${node.port}`)

@@ -64,9 +64,7 @@ export async function spawnTokenService(options: SpawnTokenServiceOptions = {}):
     // undefined: no admin listener, whatever the caller's environment holds.
     ADMIN_TOKEN: adminToken,
     ...(adminToken ? { ADMIN_HOST: '127.0.0.1', ADMIN_PORT: '0' } : {}),
-    ...(redisPrefix !== undefined
-      ? { REDIS_URL: options.redisUrl ?? testRedisUrl, REDIS_PREFIX: redisPrefix, KEY_ENCRYPTION_KEY: randomBytes(32).toString('hex') }
-      : { REDIS_URL: undefined, KEY_ENCRYPTION_KEY: undefined }),
+    ...(redisPrefix !== undefined ? { REDIS_URL: options.redisUrl ?? testRedisUrl, REDIS_PREFIX: redisPrefix, KEY_ENCRYPTION_KEY: randomBytes(32).toString('hex') } : { REDIS_URL: undefined, KEY_ENCRYPTION_KEY: undefined }),
     ...(identity
       ? {
           BETTER_AUTH_JWKS_URL: identity.jwksUrl,

@@ -8,10 +8,7 @@ t.test('a test schema pins search_path so unqualified tables land in it, and dro
   const client = new pg.Client({ connectionString: schema.url })
   await client.connect()
   await client.query('create table probe (id int)')
-  const { rows } = await client.query<{ table_schema: string }>(
-    "select table_schema from information_schema.tables where table_name = 'probe' and table_schema = $1",
-    [schema.name],
-  )
+  const { rows } = await client.query<{ table_schema: string }>("select table_schema from information_schema.tables where table_name = 'probe' and table_schema = $1", [schema.name])
   await client.end()
   t.equal(rows.length, 1)
   await schema.drop()

@@ -75,10 +75,7 @@ export class BearerAuthError extends Error {
   readonly oauthError: 'invalid_request' | 'invalid_token' | 'insufficient_scope' | 'temporarily_unavailable' | undefined
   readonly headers: Readonly<Record<string, string>>
 
-  constructor(
-    code: BearerAuthErrorCode,
-    init: { realm: string; scopes?: readonly string[]; cause?: unknown },
-  ) {
+  constructor(code: BearerAuthErrorCode, init: { realm: string; scopes?: readonly string[]; cause?: unknown }) {
     super(messages[code], { cause: init.cause })
     this.code = code
     const realm = `realm="${init.realm}"`

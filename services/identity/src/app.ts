@@ -28,8 +28,7 @@ export async function buildApp(config: IdentityConfig, deps: AppDeps = {}): Prom
     bodyLimit: 64 * 1024,
   })
   try {
-    const database =
-      deps.database ?? (await openDatabase(config.database, { onIdleError: (err) => app.log.warn({ err }, 'idle database connection failed') }))
+    const database = deps.database ?? (await openDatabase(config.database, { onIdleError: (err) => app.log.warn({ err }, 'idle database connection failed') }))
     if (!deps.database) app.addHook('onClose', () => database.close())
 
     const auth = createAuth(config, database, app.log.child({ component: 'better-auth' }))

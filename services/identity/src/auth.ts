@@ -47,8 +47,7 @@ export function jwtPluginOptions(config: IdentityConfig) {
   } satisfies JwtOptions
 }
 
-const betterAuthLevel = (level: LogLevel) =>
-  level === 'trace' || level === 'debug' ? 'debug' : level === 'fatal' ? 'error' : level === 'silent' ? 'error' : level
+const betterAuthLevel = (level: LogLevel) => (level === 'trace' || level === 'debug' ? 'debug' : level === 'fatal' ? 'error' : level === 'silent' ? 'error' : level)
 
 /**
  * BetterAuth options, every security-relevant default pinned: its own defaults

@@ -1,20 +1,5 @@
 import { Type } from 'typebox'
-import {
-  boolean,
-  checked,
-  duration,
-  isAddressOrCidr,
-  isOrigin,
-  list,
-  loadEnv,
-  notTogether,
-  oneOf,
-  optional,
-  port,
-  text,
-  url,
-  type Validator,
-} from '@todo-auth/service-config'
+import { boolean, checked, duration, isAddressOrCidr, isOrigin, list, loadEnv, notTogether, oneOf, optional, port, text, url, type Validator } from '@todo-auth/service-config'
 
 export { ConfigError } from '@todo-auth/service-config'
 
@@ -39,15 +24,33 @@ const proxy: Validator = {
 export const EnvSchema = Type.Object({
   HOST: text({ trimmed: true, default: '127.0.0.1', description: 'Listen address.' }),
   PORT: port({ default: 3001, description: 'Listen port; `0` picks a free port (the `listening` log line gives the URL).' }),
-  DATABASE_URL: optional(url({
-    protocols: ['postgres:', 'postgresql:'],
+  DATABASE_URL: optional(
+    url({
+      protocols: ['postgres:', 'postgresql:'],
+      secret: true,
+      example: 'postgres://identity:password@127.0.0.1:5432/identity',
+      description:
+        'PostgreSQL server. A `?options=-c search_path=<schema>` parameter selects the schema. If the server cannot be reached at start-up (5 s connect timeout), identity exits 1 with one line `{"event":"database_unreachable",…}`; it **never** falls back to PGlite. Set but empty is an error.',
+    }),
+  ),
+  PGLITE_DATA_DIR: optional(
+    text({
+      trimmed: true,
+      description:
+        'Only without `DATABASE_URL`: identity then runs an embedded PGlite (PostgreSQL in WebAssembly). Unset, the database lives in memory and **every user, session and key is lost when the process ends**; set it to a directory to keep them. One process per directory. Setting it together with `DATABASE_URL` is an error.',
+    }),
+  ),
+  BETTER_AUTH_SECRET: text({
+    minLength: 32,
     secret: true,
-    example: 'postgres://identity:password@127.0.0.1:5432/identity',
-    description: 'PostgreSQL server. A `?options=-c search_path=<schema>` parameter selects the schema. If the server cannot be reached at start-up (5 s connect timeout), identity exits 1 with one line `{"event":"database_unreachable",…}`; it **never** falls back to PGlite. Set but empty is an error.',
-  })),
-  PGLITE_DATA_DIR: optional(text({ trimmed: true, description: 'Only without `DATABASE_URL`: identity then runs an embedded PGlite (PostgreSQL in WebAssembly). Unset, the database lives in memory and **every user, session and key is lost when the process ends**; set it to a directory to keep them. One process per directory. Setting it together with `DATABASE_URL` is an error.' })),
-  BETTER_AUTH_SECRET: text({ minLength: 32, secret: true, example: 'openssl rand -base64 32', description: 'Signs session cookies and encrypts the JWT private key at rest. Never logged. Changing it makes the stored signing key unreadable: identity then refuses to start (`IDENTITY_SIGNING_KEY_UNUSABLE`) instead of failing every `/api/auth/token` call.' }),
-  BETTER_AUTH_URL: checked(origin, { default: 'http://localhost:8080', description: "Public origin (the gateway), no path. BetterAuth's base URL; its origin is always trusted. `https://` turns on `Secure` cookies with the `__Secure-` prefix." }),
+    example: 'openssl rand -base64 32',
+    description:
+      'Signs session cookies and encrypts the JWT private key at rest. Never logged. Changing it makes the stored signing key unreadable: identity then refuses to start (`IDENTITY_SIGNING_KEY_UNUSABLE`) instead of failing every `/api/auth/token` call.',
+  }),
+  BETTER_AUTH_URL: checked(origin, {
+    default: 'http://localhost:8080',
+    description: "Public origin (the gateway), no path. BetterAuth's base URL; its origin is always trusted. `https://` turns on `Secure` cookies with the `__Secure-` prefix.",
+  }),
   JWT_ISSUER: url({ default: 'http://localhost:8080/api/auth', description: '`iss` of the JWTs, matched exactly by token-service (`BETTER_AUTH_ISSUER`).' }),
   JWT_AUDIENCE: text({ trimmed: true, default: 'token-service', description: "`aud` of the JWTs (token-service's `BETTER_AUTH_AUDIENCE`)." }),
   JWT_ALG: oneOf(jwtAlgorithms, { default: 'EdDSA', description: '`EdDSA` is Ed25519. Changing it adds a key of the new algorithm at the next start; the old key stays in the JWKS.' }),
@@ -60,7 +63,11 @@ export const EnvSchema = Type.Object({
     check: (entries) => (entries.includes('none') && entries.length > 1 ? '"none" cannot be combined with addresses' : undefined),
     description: 'Proxies whose `X-Forwarded-For` is believed; `none` believes nobody. The resulting client address is what rate limits and session records use.',
   }),
-  RATE_LIMIT_ENABLED: boolean({ default: true, description: "BetterAuth's rate limiter (in memory, per instance): sign-in/sign-up 3 per 10 s per client and path, others 100 per 10 s; answers 429 with `Retry-After`. `packages/testkit`'s `startIdentity` turns it off, since every test client shares one address." }),
+  RATE_LIMIT_ENABLED: boolean({
+    default: true,
+    description:
+      "BetterAuth's rate limiter (in memory, per instance): sign-in/sign-up 3 per 10 s per client and path, others 100 per 10 s; answers 429 with `Retry-After`. `packages/testkit`'s `startIdentity` turns it off, since every test client shares one address.",
+  }),
   LOG_LEVEL: oneOf(logLevels, { default: 'info', description: 'pino log level.' }),
 })
 
@@ -85,8 +92,7 @@ export function loadConfig(env: Record<string, string | undefined>) {
     unsupported,
     rules: [notTogether('PGLITE_DATA_DIR', 'DATABASE_URL', 'it only applies to the embedded PGlite')],
   })
-  const database: DatabaseConfig =
-    values.DATABASE_URL !== undefined ? { kind: 'postgres', url: values.DATABASE_URL } : { kind: 'pglite', dataDir: values.PGLITE_DATA_DIR }
+  const database: DatabaseConfig = values.DATABASE_URL !== undefined ? { kind: 'postgres', url: values.DATABASE_URL } : { kind: 'pglite', dataDir: values.PGLITE_DATA_DIR }
   const trustProxy = values.TRUST_PROXY
   const config = {
     host: values.HOST,

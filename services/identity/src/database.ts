@@ -35,11 +35,7 @@ export async function openDatabase(config: DatabaseConfig, hooks: DatabaseHooks)
   } catch (error) {
     await database.close().catch(() => {})
     const reason = (error as { code?: string }).code ?? (error as Error).message
-    throw new IdentityStartupError(
-      'IDENTITY_DB_UNREACHABLE',
-      `cannot reach the ${database.kind === 'postgres' ? 'PostgreSQL server of DATABASE_URL' : 'embedded PGlite'} at ${database.target}: ${reason}`,
-      { cause: error },
-    )
+    throw new IdentityStartupError('IDENTITY_DB_UNREACHABLE', `cannot reach the ${database.kind === 'postgres' ? 'PostgreSQL server of DATABASE_URL' : 'embedded PGlite'} at ${database.target}: ${reason}`, { cause: error })
   }
   return database
 }

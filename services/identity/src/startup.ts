@@ -40,11 +40,7 @@ async function ensureSigningKey(auth: Auth, config: IdentityConfig): Promise<Sig
   try {
     key = await resolveSigningKey(ctx, options)
   } catch (error) {
-    throw new IdentityStartupError(
-      'IDENTITY_SIGNING_KEY_UNUSABLE',
-      'the stored JWT signing key cannot be decrypted with BETTER_AUTH_SECRET (was the secret changed?)',
-      { cause: error },
-    )
+    throw new IdentityStartupError('IDENTITY_SIGNING_KEY_UNUSABLE', 'the stored JWT signing key cannot be decrypted with BETTER_AUTH_SECRET (was the secret changed?)', { cause: error })
   }
   if (!key || key.alg !== config.jwt.alg) {
     throw new IdentityStartupError('IDENTITY_SIGNING_KEY_UNUSABLE', `no ${config.jwt.alg} signing key could be selected`)

@@ -26,7 +26,10 @@ t.test('with no DATABASE_URL the embedded PGlite serves sign-up, sign-in and JWT
     body: JSON.stringify({ email: user.email, password: user.password }),
   })
   t.equal(signIn.status, 200)
-  const cookie = signIn.headers.getSetCookie().find((c) => c.startsWith('better-auth.session_token='))!.split(';')[0]!
+  const cookie = signIn.headers
+    .getSetCookie()
+    .find((c) => c.startsWith('better-auth.session_token='))!
+    .split(';')[0]!
   const jwt = await identity.getJwt(cookie)
   t.equal((await jwtVerify(jwt, createRemoteJWKSet(new URL(identity.jwksUrl)), { issuer: identity.issuer, audience: identity.audience, algorithms: identity.algorithms })).payload.sub, user.userId)
 

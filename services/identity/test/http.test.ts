@@ -18,8 +18,7 @@ t.teardown(async () => {
   await database.close().catch(() => {})
 })
 
-const post = (url: string, body: unknown, headers: Record<string, string> = {}) =>
-  app.inject({ method: 'POST', url, headers: { 'content-type': 'application/json', origin: trustedOrigin, ...headers }, payload: JSON.stringify(body) })
+const post = (url: string, body: unknown, headers: Record<string, string> = {}) => app.inject({ method: 'POST', url, headers: { 'content-type': 'application/json', origin: trustedOrigin, ...headers }, payload: JSON.stringify(body) })
 
 t.test('healthz and readyz answer ok while the database answers', async (t) => {
   const health = await app.inject('/healthz')
@@ -40,7 +39,11 @@ t.test('an unknown route is a coded 404', async (t) => {
 const password = 'correct horse battery staple'
 const wrongPassword = 'wrong horse battery staple'
 const email = 'logs@example.test'
-const secrets: [string, string][] = [['password', password], ['wrong password', wrongPassword], ['BETTER_AUTH_SECRET', secret]]
+const secrets: [string, string][] = [
+  ['password', password],
+  ['wrong password', wrongPassword],
+  ['BETTER_AUTH_SECRET', secret],
+]
 
 t.test('logs never contain a password, a session cookie, a JWT or the secret', async (t) => {
   const signUp = await post('/api/auth/sign-up/email', { name: 'Logs', email, password })
@@ -63,8 +66,14 @@ t.test('logs never contain a password, a session cookie, a JWT or the secret', a
   t.equal((await post('/api/auth/sign-out', {}, { cookie })).statusCode, 200)
 
   t.ok(logs.lines.length > 10, `${logs.lines.length} lines captured`)
-  t.ok(logs.lines.some((l) => l.includes('"component":"better-auth"')), "BetterAuth's own log lines are captured too")
-  t.ok(logs.lines.some((l) => l.includes('/api/auth/get-session')), 'requests are logged')
+  t.ok(
+    logs.lines.some((l) => l.includes('"component":"better-auth"')),
+    "BetterAuth's own log lines are captured too",
+  )
+  t.ok(
+    logs.lines.some((l) => l.includes('/api/auth/get-session')),
+    'requests are logged',
+  )
   if (process.env.IDENTITY_DUMP_LOGS) process.stderr.write(`${logs.lines.join('')}\n`)
   const all = logs.lines.join('\n')
   for (const [name, value] of secrets) t.notOk(all.includes(value), `not logged: ${name}`)
@@ -88,14 +97,17 @@ t.test("the role claim is the user's current role, and a banned user cannot sign
   t.equal(signIn.json<{ code: string }>().code, 'BANNED_USER')
 })
 
-t.test("a BetterAuth failure is a generic 500 that keeps the detail in the log", async (t) => {
+t.test('a BetterAuth failure is a generic 500 that keeps the detail in the log', async (t) => {
   await sql`drop table "jwks"`.execute(database.db)
   const before = logs.lines.length
   const response = await app.inject('/api/auth/jwks')
   t.equal(response.statusCode, 500)
   t.same(response.json(), { code: 'INTERNAL_SERVER_ERROR', message: 'Internal Server Error' })
   t.notMatch(response.body, /jwks|relation|sql/i)
-  t.ok(logs.lines.slice(before).some((l) => /jwks/.test(l) && l.includes('"level":50')), 'the cause is logged at error level')
+  t.ok(
+    logs.lines.slice(before).some((l) => /jwks/.test(l) && l.includes('"level":50')),
+    'the cause is logged at error level',
+  )
 })
 
 t.test('readyz answers 503 once the database is gone', async (t) => {

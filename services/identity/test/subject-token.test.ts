@@ -46,9 +46,15 @@ t.test('ten concurrent first token requests leave exactly one key in the JWKS', 
   // Must run before anything else signs, and sign up without the helper (it fetches a JWT).
   const signUp = await postJson('/api/auth/sign-up/email', { name: 'First', email: `first-${Date.now()}@example.test`, password: 'a long enough password' })
   t.equal(signUp.status, 200)
-  const cookie = signUp.headers.getSetCookie().find((c) => c.startsWith('better-auth.session_token='))!.split(';')[0]!
+  const cookie = signUp.headers
+    .getSetCookie()
+    .find((c) => c.startsWith('better-auth.session_token='))!
+    .split(';')[0]!
   const results = await Promise.all(Array.from({ length: 10 }, () => getToken(cookie)))
-  t.same(results.map((r) => r.status), Array(10).fill(200))
+  t.same(
+    results.map((r) => r.status),
+    Array(10).fill(200),
+  )
   const kids = new Set(results.map((r) => decodeProtectedHeader(r.body.token).kid))
   t.equal(kids.size, 1, 'every JWT names the same key')
   const jwks = (await (await fetch(identity.jwksUrl)).json()) as { keys: { kid: string; alg: string; d?: string }[] }
@@ -67,7 +73,10 @@ t.test('sign up, sign in, get a JWT that verifies against the JWKS with exactly 
 
   const signIn = await postJson('/api/auth/sign-in/email', { email, password })
   t.equal(signIn.status, 200)
-  const cookie = signIn.headers.getSetCookie().find((c) => c.startsWith('better-auth.session_token='))?.split(';')[0]
+  const cookie = signIn.headers
+    .getSetCookie()
+    .find((c) => c.startsWith('better-auth.session_token='))
+    ?.split(';')[0]
   t.ok(cookie, 'sign-in sets the session cookie')
 
   const token = await fetch(`${url}/api/auth/token`, { headers: { cookie: cookie! } })

@@ -2,13 +2,7 @@ import swagger from '@fastify/swagger'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify'
 import { sql, type Kysely } from 'kysely'
-import {
-  bearerAuthPlugin,
-  createAccessTokenVerifier,
-  createRemoteKeySet,
-  type KeyResolver,
-  type RemoteKeySet,
-} from '@todo-auth/token-verifier'
+import { bearerAuthPlugin, createAccessTokenVerifier, createRemoteKeySet, type KeyResolver, type RemoteKeySet } from '@todo-auth/token-verifier'
 import type { TodoApiConfig } from './config.ts'
 import type { Database } from './db/schema.ts'
 import { registerErrorHandling } from './http/error-handler.ts'
@@ -118,10 +112,6 @@ export async function buildApp(config: TodoApiConfig, deps: TodoApiDeps): Promis
     jwksLoaded: () => status()?.loaded ?? true,
   })
   await app.register(todoRoutes, { db: deps.db })
-  app.get(
-    '/openapi.json',
-    { schema: { summary: 'This OpenAPI document', tags: ['operations'], response: { 200: { type: 'object', additionalProperties: true } } } },
-    async () => app.swagger() as unknown as Record<string, unknown>,
-  )
+  app.get('/openapi.json', { schema: { summary: 'This OpenAPI document', tags: ['operations'], response: { 200: { type: 'object', additionalProperties: true } } } }, async () => app.swagger() as unknown as Record<string, unknown>)
   return app
 }

@@ -30,14 +30,21 @@ t.test('every bad variable is reported at once, without echoing secrets', async 
     t.fail('accepted')
   } catch (error) {
     t.ok(error instanceof ConfigError)
-    t.same((error as ConfigError).errors.map((e) => e.variable), ['PORT', 'TOKEN_CLOCK_TOLERANCE', 'BODY_LIMIT', 'LOG_LEVEL'])
+    t.same(
+      (error as ConfigError).errors.map((e) => e.variable),
+      ['PORT', 'TOKEN_CLOCK_TOLERANCE', 'BODY_LIMIT', 'LOG_LEVEL'],
+    )
   }
   try {
     loadConfig({ DATABASE_URL: 'mysql://root:hunter2@db/x', TRUST_PROXY: 'true,10.0.0.0/99', TOKEN_ALGORITHMS: 'none,HS256,ES256', TOKEN_SERVICE_JWKS_URL: 'file:///etc/passwd' })
     t.fail('accepted')
   } catch (error) {
     const errors = (error as ConfigError).errors
-    t.same(errors.map((e) => e.variable), ['DATABASE_URL', 'TOKEN_SERVICE_JWKS_URL', 'TOKEN_ALGORITHMS', 'TRUST_PROXY'], 'one entry per variable')
+    t.same(
+      errors.map((e) => e.variable),
+      ['DATABASE_URL', 'TOKEN_SERVICE_JWKS_URL', 'TOKEN_ALGORITHMS', 'TRUST_PROXY'],
+      'one entry per variable',
+    )
     t.match(errors.find((e) => e.variable === 'TRUST_PROXY')?.message, '"true", "10.0.0.0/99" are not an IP address or CIDR', 'every bad entry named')
     t.match(errors.find((e) => e.variable === 'TOKEN_ALGORITHMS')?.message, '"none", "HS256" are not')
     t.notMatch(JSON.stringify(errors) + (error as Error).message, /hunter2/, 'the database password is not echoed')
@@ -46,10 +53,12 @@ t.test('every bad variable is reported at once, without echoing secrets', async 
 
 t.test('PGLITE_DATA_DIR with DATABASE_URL is a contradiction', async (t) => {
   const error = t.throws(() => loadConfig({ DATABASE_URL: 'postgres://db/x', PGLITE_DATA_DIR: '/tmp/x' })) as ConfigError
-  t.same(error.errors.map((e) => [e.variable, e.code]), [['PGLITE_DATA_DIR', 'ERR_CONFIG_CONFLICT']])
+  t.same(
+    error.errors.map((e) => [e.variable, e.code]),
+    [['PGLITE_DATA_DIR', 'ERR_CONFIG_CONFLICT']],
+  )
 })
 
 t.test('an empty list of algorithms is refused', async (t) => {
   t.throws(() => loadConfig({ TOKEN_ALGORITHMS: ' , ' }), /TOKEN_ALGORITHMS must list at least 1 entry/)
 })
-

@@ -17,9 +17,16 @@ t.test('a second schema in the same database migrates too (Kysely looks for its 
   const first = await migratedSchema(t)
   const second = await migratedSchema(t)
   for (const { schema, database, results } of [first, second]) {
-    t.same(results?.map((r) => r.status), ['Success'], `${schema.name} ran its migration`)
+    t.same(
+      results?.map((r) => r.status),
+      ['Success'],
+      `${schema.name} ran its migration`,
+    )
     const { rows } = await sql<{ table_name: string }>`select table_name from information_schema.tables where table_schema = ${schema.name} order by table_name`.execute(database.db)
-    t.same(rows.map((r) => r.table_name), ['kysely_migration', 'kysely_migration_lock', 'todos'])
+    t.same(
+      rows.map((r) => r.table_name),
+      ['kysely_migration', 'kysely_migration_lock', 'todos'],
+    )
   }
   t.same(await migrateToLatest(first.database.db), [], 'migrating again does nothing')
 })
@@ -28,8 +35,14 @@ t.test('the schema has the indexes the queries need and timestamps set by the da
   const { schema, database } = await migratedSchema(t)
   const { rows } = await sql<{ indexdef: string }>`select indexdef from pg_indexes where schemaname = ${schema.name} and tablename = 'todos' order by indexname`.execute(database.db)
   const defs = rows.map((r) => r.indexdef.replace(/"/g, ''))
-  t.ok(defs.some((d) => d.includes('(owner, order, created_at, id)')), 'list by owner and order')
-  t.ok(defs.some((d) => d.includes('(owner, completed, order, created_at, id)')), 'filter by completed')
+  t.ok(
+    defs.some((d) => d.includes('(owner, order, created_at, id)')),
+    'list by owner and order',
+  )
+  t.ok(
+    defs.some((d) => d.includes('(owner, completed, order, created_at, id)')),
+    'filter by completed',
+  )
   const inserted = await database.db.insertInto('todos').values({ owner: 'o', title: 't', order: null }).returningAll().executeTakeFirstOrThrow()
   t.ok(inserted.created_at instanceof Date)
   await sql`select pg_sleep(0.01)`.execute(database.db)

@@ -31,11 +31,19 @@ t.test('the OpenAPI document lists every route with its methods', async (t) => {
   }
   for (const [path, operations] of Object.entries(doc.paths)) {
     for (const method of Object.keys(operations)) {
-      t.ok(routes.some((r) => r.url.replace(/:(\w+)/g, '{$1}') === path && r.method.toLowerCase() === method), `${method} ${path} exists`)
+      t.ok(
+        routes.some((r) => r.url.replace(/:(\w+)/g, '{$1}') === path && r.method.toLowerCase() === method),
+        `${method} ${path} exists`,
+      )
       if (path.startsWith('/todos')) t.same(operations[method]!.security, [{ bearerAuth: [] }], `${method} ${path} requires a bearer token`)
     }
   }
-  t.same(Object.keys(doc.paths).filter((p) => p.startsWith('/todos')).sort(), ['/todos', '/todos/{id}'])
+  t.same(
+    Object.keys(doc.paths)
+      .filter((p) => p.startsWith('/todos'))
+      .sort(),
+    ['/todos', '/todos/{id}'],
+  )
   t.same(Object.keys(doc.paths['/todos']!).sort(), ['delete', 'get', 'post'])
   t.same(Object.keys(doc.paths['/todos/{id}']!).sort(), ['delete', 'get', 'patch'])
 })

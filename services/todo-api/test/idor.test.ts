@@ -20,7 +20,10 @@ t.test('GET /todos lists only the caller’s todos, also with filters', async (t
   await app.inject({ method: 'POST', url: '/todos', headers: bob, payload: { title: 'bob one', completed: true } })
   for (const url of ['/todos', '/todos?completed=true', '/todos?completed=false', '/todos?limit=500']) {
     const list = (await app.inject({ url, headers: bob })).json() as Array<{ title: string }>
-    t.notOk(list.some((todo) => todo.title === 'alice secret'), `${url}: bob never sees alice’s todo`)
+    t.notOk(
+      list.some((todo) => todo.title === 'alice secret'),
+      `${url}: bob never sees alice’s todo`,
+    )
   }
   const aliceList = (await app.inject({ url: '/todos', headers: alice })).json() as Array<{ id: string }>
   t.ok(aliceList.some((todo) => todo.id === mine.id))

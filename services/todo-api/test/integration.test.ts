@@ -79,15 +79,22 @@ t.test('a real exchanged access token matches the contracts and works against to
   t.equal(list.status, 200)
   const todos = (await list.json()) as Array<{ id: string }>
   t.ok(Compile(TodoList).Check(todos))
-  t.same(todos.map((x) => x.id), [todo.id])
+  t.same(
+    todos.map((x) => x.id),
+    [todo.id],
+  )
   const row = await api.db.selectFrom('todos').select('owner').where('id', '=', todo.id).executeTakeFirstOrThrow()
   t.equal(row.owner, alice.userId, 'stored under the BetterAuth user id')
 })
 
 t.test('two real users cannot see or touch each other’s todos', async (t) => {
   const api = await startTodoApi(t)
-  const created = await (await fetch(`${api.url}/todos`, { method: 'POST', headers: bearer(aliceToken.access_token), body: JSON.stringify({ title: 'alice only' }) })).json() as { id: string }
-  for (const [method, body] of [['GET', undefined], ['PATCH', '{"title":"bob was here"}'], ['DELETE', undefined]] as const) {
+  const created = (await (await fetch(`${api.url}/todos`, { method: 'POST', headers: bearer(aliceToken.access_token), body: JSON.stringify({ title: 'alice only' }) })).json()) as { id: string }
+  for (const [method, body] of [
+    ['GET', undefined],
+    ['PATCH', '{"title":"bob was here"}'],
+    ['DELETE', undefined],
+  ] as const) {
     const res = await fetch(`${api.url}/todos/${created.id}`, { method, headers: bearer(bobToken.access_token), ...(body ? { body } : {}) })
     t.equal(res.status, 404, `${method} by bob`)
   }

@@ -49,11 +49,7 @@ for (const [title, order, completed] of seed) {
 
 t.test('limit pages through the whole list in order with Link rel="next"', async (t) => {
   const { pages, links } = await walk('/todos?limit=3')
-  t.same(pages, [
-    ['o1a', 'o1b', 'o2a'],
-    ['o2b', 'o3', 'n1'],
-    ['n2'],
-  ])
+  t.same(pages, [['o1a', 'o1b', 'o2a'], ['o2b', 'o3', 'n1'], ['n2']])
   t.equal(links.length, 2)
   t.match(links[0], /^<http:\/\/localhost:80\/todos\?limit=3&after=[A-Za-z0-9_-]+>; rel="next"$/)
 })
@@ -86,7 +82,10 @@ t.test('a todo added behind the cursor is neither skipped nor repeated', async (
   await app.inject({ method: 'POST', url: '/todos', headers, payload: { title: 'o0-late', order: 0 } })
   const target = new URL(link)
   const second = await app.inject({ url: `${target.pathname}${target.search}`, headers })
-  t.same((second.json() as Array<{ title: string }>).map((todo) => todo.title), ['o2b', 'o3', 'n1'])
+  t.same(
+    (second.json() as Array<{ title: string }>).map((todo) => todo.title),
+    ['o2b', 'o3', 'n1'],
+  )
   await app.inject({ method: 'DELETE', url: `/todos/${(first.json() as Array<{ id: string }>)[0]!.id}`, headers })
 })
 

@@ -32,7 +32,10 @@ t.test('the server refuses to start on invalid configuration, listing every prob
   t.equal(code, 78, 'EX_CONFIG')
   const line = JSON.parse(output.trim()) as { event: string; service: string; code: string; errors: { variable: string }[] }
   t.same([line.event, line.service, line.code], ['config_error', 'todo-api', 'ERR_CONFIG_INVALID'])
-  t.same(line.errors.map((e) => e.variable), ['PORT', 'TOKEN_ALGORITHMS'])
+  t.same(
+    line.errors.map((e) => e.variable),
+    ['PORT', 'TOKEN_ALGORITHMS'],
+  )
 })
 
 t.test('on PostgreSQL the server migrates, listens, is ready, and exits 0 on SIGTERM', async (t) => {

@@ -50,7 +50,10 @@ for (const [name, open] of databases) {
     const found = await findTodo(db, 'owner-1', created.id)
     t.equal(found?.created_at, created.created_at, 'the same string when read back')
     const listed = await listTodos(db, 'owner-1', { limit: 10 })
-    t.same(listed.map((r) => r.created_at), [created.created_at])
+    t.same(
+      listed.map((r) => r.created_at),
+      [created.created_at],
+    )
     await new Promise((resolve) => setTimeout(resolve, 5))
     const updated = await updateTodo(db, 'owner-1', created.id, { title: 'b' })
     t.equal(updated?.created_at, created.created_at)

@@ -70,8 +70,14 @@ t.test('?completed filters', async (t) => {
   await app.inject({ method: 'POST', url: '/todos', headers, payload: { title: 'open' } })
   const done = (await app.inject({ url: '/todos?completed=true', headers })).json() as Array<{ title: string }>
   const open = (await app.inject({ url: '/todos?completed=false', headers })).json() as Array<{ title: string }>
-  t.same(done.map((todo) => todo.title), ['done'])
-  t.same(open.map((todo) => todo.title), ['open'])
+  t.same(
+    done.map((todo) => todo.title),
+    ['done'],
+  )
+  t.same(
+    open.map((todo) => todo.title),
+    ['open'],
+  )
 })
 
 t.test('PATCH changes any subset, and updated_at is set by the database', async (t) => {
@@ -109,14 +115,7 @@ t.test('DELETE /todos/{id} is 204 and then 404; DELETE /todos empties the list',
 })
 
 t.test('SQL-looking and unusual titles are stored verbatim', async (t) => {
-  const titles = [
-    "'; drop table todos; --",
-    'Robert"); DELETE FROM todos WHERE ("1"="1',
-    '%_\\',
-    '<script>alert(1)</script>',
-    'ünïcødé 🎉',
-    'x'.repeat(500),
-  ]
+  const titles = ["'; drop table todos; --", 'Robert"); DELETE FROM todos WHERE ("1"="1', '%_\\', '<script>alert(1)</script>', 'ünïcødé 🎉', 'x'.repeat(500)]
   for (const title of titles) {
     const res = await app.inject({ method: 'POST', url: '/todos', headers, payload: { title } })
     t.equal(res.statusCode, 201, title.slice(0, 30))

@@ -131,7 +131,13 @@ export async function buildApp(config: Config, deps: Deps = {}): Promise<TokenSe
 
   const readiness = async () => {
     const checks: Record<string, boolean> = {}
-    checks.store = redis ? redis.status === 'ready' && (await redis.ping().then(() => true, () => false)) : true
+    checks.store = redis
+      ? redis.status === 'ready' &&
+        (await redis.ping().then(
+          () => true,
+          () => false,
+        ))
+      : true
     checks.keys = keys.loaded
     return { ready: Object.values(checks).every(Boolean), checks }
   }
@@ -141,9 +147,7 @@ export async function buildApp(config: Config, deps: Deps = {}): Promise<TokenSe
 
   // Sessions and refresh tokens (SPEC §3, §6): in Redis when there is a client, else in-process.
   const sessionPolicy = { idleMs: config.REFRESH_IDLE_TTL * 1000, graceMs: config.REFRESH_REUSE_GRACE * 1000 }
-  const sessionStore = redis
-    ? createRedisSessionStore(redis, { ...sessionPolicy, prefix: config.REDIS_PREFIX, clock, durability })
-    : createMemorySessionStore(sessionPolicy, clock)
+  const sessionStore = redis ? createRedisSessionStore(redis, { ...sessionPolicy, prefix: config.REDIS_PREFIX, clock, durability }) : createMemorySessionStore(sessionPolicy, clock)
   const sessions = createSessionService({ store: sessionStore, clock, absoluteTtlSeconds: config.REFRESH_TOKEN_TTL })
   const upstream = createSubjectTokenVerifier(config, { clock, ...(deps.fetch ? { fetch: deps.fetch } : {}) })
   void upstream.warmUp()

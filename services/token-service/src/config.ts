@@ -1,24 +1,5 @@
 import { Type } from 'typebox'
-import {
-  boolean,
-  ConfigErrorCode,
-  configProblem,
-  duration,
-  hostPortList,
-  integer,
-  isAddressOrCidr,
-  key,
-  list,
-  loadEnv,
-  oneOf,
-  optional,
-  port,
-  text,
-  url,
-  type ConfigRule,
-  type EnvValues,
-  type HostPort,
-} from '@todo-auth/service-config'
+import { boolean, ConfigErrorCode, configProblem, duration, hostPortList, integer, isAddressOrCidr, key, list, loadEnv, oneOf, optional, port, text, url, type ConfigRule, type EnvValues, type HostPort } from '@todo-auth/service-config'
 import { defaultClients, defaultWebOrigins, parseClients, type ClientConfig } from './config/clients.ts'
 
 export { ConfigError } from '@todo-auth/service-config'
@@ -53,9 +34,25 @@ export const EnvSchema = Type.Object({
   KEY_ROTATION_INTERVAL: duration({ unit: 'seconds', default: 2_592_000, minimum: 60, description: 'Time between scheduled key rotations; must exceed JWKS_MAX_AGE + KEY_PUBLISH_MARGIN.' }),
   JWKS_MAX_AGE: duration({ unit: 'seconds', default: 600, minimum: 1, maximum: 86_400, description: 'Upper bound of the JWKS Cache-Control max-age; a next key is published at least this plus KEY_PUBLISH_MARGIN before it signs.' }),
   KEY_PUBLISH_MARGIN: duration({ unit: 'seconds', default: 60, minimum: 0, description: 'Extra time a next key stays published before it may sign.' }),
-  KEY_ENCRYPTION_KEY_PREVIOUS: optional(key({ bytes: 32, description: 'The previous key-encryption key, set only while re-encrypting stored private keys under a new KEY_ENCRYPTION_KEY (docs/operations.md). Keys sealed under either are readable.' })),
-  KEY_RELOAD_INTERVAL: duration({ unit: 'seconds', default: 10, minimum: 1, maximum: 3600, description: 'Time between periodic reloads of the key set (heals a missed change notification; also checks whether a scheduled rotation is due). Keep it below KEY_PUBLISH_MARGIN.' }),
-  REDIS_URL: optional(url({ protocols: ['redis:', 'rediss:'], secret: true, example: 'redis://:password@127.0.0.1:6379/0', description: 'One Redis node for keys, sessions and rate limits. No Redis mode set (this, REDIS_CLUSTER_NODES or REDIS_SENTINELS): an in-process store (development only; state is lost on exit and not shared between instances). At most one Redis mode may be set.' })),
+  KEY_ENCRYPTION_KEY_PREVIOUS: optional(
+    key({ bytes: 32, description: 'The previous key-encryption key, set only while re-encrypting stored private keys under a new KEY_ENCRYPTION_KEY (docs/operations.md). Keys sealed under either are readable.' }),
+  ),
+  KEY_RELOAD_INTERVAL: duration({
+    unit: 'seconds',
+    default: 10,
+    minimum: 1,
+    maximum: 3600,
+    description: 'Time between periodic reloads of the key set (heals a missed change notification; also checks whether a scheduled rotation is due). Keep it below KEY_PUBLISH_MARGIN.',
+  }),
+  REDIS_URL: optional(
+    url({
+      protocols: ['redis:', 'rediss:'],
+      secret: true,
+      example: 'redis://:password@127.0.0.1:6379/0',
+      description:
+        'One Redis node for keys, sessions and rate limits. No Redis mode set (this, REDIS_CLUSTER_NODES or REDIS_SENTINELS): an in-process store (development only; state is lost on exit and not shared between instances). At most one Redis mode may be set.',
+    }),
+  ),
   REDIS_CLUSTER_NODES: optional(hostPortList({ example: 'redis-1:7000,redis-2:7000', description: 'Redis Cluster mode: seed nodes (`host:port`, comma-separated).' })),
   REDIS_SENTINELS: optional(hostPortList({ example: 'sentinel-1:26379,sentinel-2:26379', description: 'Redis Sentinel mode: the sentinels (`host:port`, comma-separated); needs REDIS_SENTINEL_NAME.' })),
   REDIS_SENTINEL_NAME: optional(text({ example: 'mymaster', description: 'Name of the master group the sentinels watch; required with REDIS_SENTINELS.' })),
@@ -65,12 +62,22 @@ export const EnvSchema = Type.Object({
   REDIS_TLS: boolean({ default: false, description: 'TLS to Redis (any Redis mode; a `rediss://` REDIS_URL implies it).' }),
   REDIS_TLS_CA_FILE: optional(text({ example: '/etc/ssl/redis-ca.pem', description: 'PEM file of the CA that signed the Redis certificates; needs TLS.' })),
   REDIS_PREFIX: text({ default: 'ts:', description: 'Prefix of every Redis key this service writes.' }),
-  REDIS_WAIT_REPLICAS: integer({ default: 0, minimum: 0, maximum: 16, description: 'Replicas that must acknowledge (Redis WAIT) every session, refresh and key write before it is answered; fewer within REDIS_WAIT_TIMEOUT: 503 `temporarily_unavailable`. 1 with Sentinel or a Cluster with replicas: a failover then loses no answered write (docs/operations.md).' }),
+  REDIS_WAIT_REPLICAS: integer({
+    default: 0,
+    minimum: 0,
+    maximum: 16,
+    description:
+      'Replicas that must acknowledge (Redis WAIT) every session, refresh and key write before it is answered; fewer within REDIS_WAIT_TIMEOUT: 503 `temporarily_unavailable`. 1 with Sentinel or a Cluster with replicas: a failover then loses no answered write (docs/operations.md).',
+  }),
   REDIS_WAIT_TIMEOUT: duration({ unit: 'milliseconds', default: 500, minimum: 1, maximum: 10_000, description: 'How long one write waits for REDIS_WAIT_REPLICAS acknowledgements.' }),
   BETTER_AUTH_JWKS_URL: url({ default: 'http://127.0.0.1:3001/api/auth/jwks', description: "BetterAuth's JWKS." }),
   BETTER_AUTH_ISSUER: text({ default: 'http://localhost:8080/api/auth', description: 'Expected `iss` of BetterAuth JWTs (exact match).' }),
   BETTER_AUTH_AUDIENCE: text({ default: 'token-service', description: 'Expected `aud` of BetterAuth JWTs.' }),
-  BETTER_AUTH_ALGORITHMS: list({ default: 'EdDSA', item: { expects: `an asymmetric JWS algorithm BetterAuth signs with (${betterAuthAlgorithms.join(', ')})`, test: (alg) => betterAuthAlgorithms.includes(alg) }, description: 'Algorithms accepted on BetterAuth JWTs (never none or HS*).' }),
+  BETTER_AUTH_ALGORITHMS: list({
+    default: 'EdDSA',
+    item: { expects: `an asymmetric JWS algorithm BetterAuth signs with (${betterAuthAlgorithms.join(', ')})`, test: (alg) => betterAuthAlgorithms.includes(alg) },
+    description: 'Algorithms accepted on BetterAuth JWTs (never none or HS*).',
+  }),
   BETTER_AUTH_JWKS_TIMEOUT: duration({ unit: 'milliseconds', default: 3000, minimum: 100, maximum: 60_000, description: 'Timeout of one BetterAuth JWKS fetch.' }),
   BETTER_AUTH_JWKS_COOLDOWN: duration({ unit: 'milliseconds', default: 5000, minimum: 0, maximum: 600_000, description: 'Minimum time between unknown-kid refetches of the BetterAuth JWKS.' }),
   BETTER_AUTH_JWKS_STALE_IF_ERROR: duration({ unit: 'seconds', default: 3600, minimum: 0, description: 'How long the last good BetterAuth JWKS keeps serving while BetterAuth is unreachable.' }),
@@ -102,10 +109,7 @@ const onlyWith = (variable: string, other: string) => configProblem(variable, `i
 
 const rules: readonly ConfigRule<Env>[] = [
   (v) => (v.REFRESH_IDLE_TTL > v.REFRESH_TOKEN_TTL ? configProblem('REFRESH_IDLE_TTL', 'must not exceed REFRESH_TOKEN_TTL') : undefined),
-  (v) =>
-    v.JWKS_MAX_AGE + v.KEY_PUBLISH_MARGIN >= v.KEY_ROTATION_INTERVAL
-      ? configProblem('KEY_ROTATION_INTERVAL', 'must exceed JWKS_MAX_AGE + KEY_PUBLISH_MARGIN (a next key must be published before it signs)')
-      : undefined,
+  (v) => (v.JWKS_MAX_AGE + v.KEY_PUBLISH_MARGIN >= v.KEY_ROTATION_INTERVAL ? configProblem('KEY_ROTATION_INTERVAL', 'must exceed JWKS_MAX_AGE + KEY_PUBLISH_MARGIN (a next key must be published before it signs)') : undefined),
   (v) => {
     const [first, ...others] = modesSet(v)
     return others.length > 0 ? configProblem(first!, `conflicts with ${others.join(' and ')}: set at most one of ${redisModes.join(', ')}`, ConfigErrorCode.conflict) : undefined
@@ -113,10 +117,7 @@ const rules: readonly ConfigRule<Env>[] = [
   (v) => (v.REDIS_SENTINELS !== undefined && v.REDIS_SENTINEL_NAME === undefined ? configProblem('REDIS_SENTINEL_NAME', 'is required with REDIS_SENTINELS (the master group name)', ConfigErrorCode.missing) : undefined),
   (v) => (v.REDIS_SENTINELS === undefined && v.REDIS_SENTINEL_NAME !== undefined ? onlyWith('REDIS_SENTINEL_NAME', 'REDIS_SENTINELS') : undefined),
   (v) => (v.REDIS_SENTINELS === undefined && v.REDIS_SENTINEL_PASSWORD !== undefined ? onlyWith('REDIS_SENTINEL_PASSWORD', 'REDIS_SENTINELS') : undefined),
-  (v) =>
-    modesSet(v).length === 0
-      ? (['REDIS_USERNAME', 'REDIS_PASSWORD', 'REDIS_TLS_CA_FILE'] as const).filter((name) => v[name] !== undefined).map((name) => onlyWith(name, `one of ${redisModes.join(', ')}`))
-      : undefined,
+  (v) => (modesSet(v).length === 0 ? (['REDIS_USERNAME', 'REDIS_PASSWORD', 'REDIS_TLS_CA_FILE'] as const).filter((name) => v[name] !== undefined).map((name) => onlyWith(name, `one of ${redisModes.join(', ')}`)) : undefined),
   (v) => (v.REDIS_TLS_CA_FILE !== undefined && !v.REDIS_TLS && !v.REDIS_URL?.startsWith('rediss:') ? configProblem('REDIS_TLS_CA_FILE', 'needs REDIS_TLS=true (or a rediss:// REDIS_URL)') : undefined),
   (v) =>
     v.DEPLOYMENT_MODE === 'production' && modesSet(v).length === 0
@@ -124,10 +125,7 @@ const rules: readonly ConfigRule<Env>[] = [
       : undefined,
   (v) => (v.DEPLOYMENT_MODE === 'production' && !v.COOKIE_SECURE ? configProblem('COOKIE_SECURE', 'must be true in production') : undefined),
   (v) => (v.DEPLOYMENT_MODE === 'production' && v.ADMIN_TOKEN === undefined ? configProblem('ADMIN_TOKEN', 'is required in production', ConfigErrorCode.missing) : undefined),
-  (v) =>
-    v.KEY_ENCRYPTION_KEY === undefined && modesSet(v).length > 0
-      ? configProblem('KEY_ENCRYPTION_KEY', 'is required with a Redis store (private keys are encrypted at rest)', ConfigErrorCode.missing)
-      : undefined,
+  (v) => (v.KEY_ENCRYPTION_KEY === undefined && modesSet(v).length > 0 ? configProblem('KEY_ENCRYPTION_KEY', 'is required with a Redis store (private keys are encrypted at rest)', ConfigErrorCode.missing) : undefined),
   (v) => (v.KEY_ENCRYPTION_KEY_PREVIOUS !== undefined && v.KEY_ENCRYPTION_KEY === undefined ? onlyWith('KEY_ENCRYPTION_KEY_PREVIOUS', 'a new KEY_ENCRYPTION_KEY') : undefined),
 ]
 

@@ -8,16 +8,7 @@ export function loggerOptions(level: string): NonNullable<FastifyServerOptions['
   return {
     level,
     redact: {
-      paths: [
-        'req.headers.authorization',
-        'req.headers.cookie',
-        'res.headers["set-cookie"]',
-        '*.subject_token',
-        '*.refresh_token',
-        '*.access_token',
-        '*.token',
-        '*.password',
-      ],
+      paths: ['req.headers.authorization', 'req.headers.cookie', 'res.headers["set-cookie"]', '*.subject_token', '*.refresh_token', '*.access_token', '*.token', '*.password'],
       censor: '[redacted]',
     },
     serializers: {

@@ -15,10 +15,13 @@ t.test('defaults give the SPEC ports, issuer and the web and cli clients', async
   t.equal(config.REFRESH_TOKEN_TTL, 604_800)
   t.equal(config.REFRESH_REUSE_GRACE, 10)
   t.equal(config.SIGNING_ALG, 'ES256')
-  t.same(config.clients.map((c) => [c.clientId, c.refreshTokenDelivery]), [
-    ['web', 'cookie'],
-    ['cli', 'body'],
-  ])
+  t.same(
+    config.clients.map((c) => [c.clientId, c.refreshTokenDelivery]),
+    [
+      ['web', 'cookie'],
+      ['cli', 'body'],
+    ],
+  )
   t.equal(config.refreshCookieName, '__Secure-refresh_token')
   t.ok(Object.isFrozen(config))
 })
@@ -39,11 +42,14 @@ t.test('every bad variable is reported at once, and secrets are not echoed', asy
 
 t.test('production refuses the in-process store, insecure cookies and a missing admin token', async (t) => {
   const error = t.throws(() => loadConfig({ DEPLOYMENT_MODE: 'production', COOKIE_SECURE: 'false' })) as ConfigError
-  t.same(error.errors.map((e) => [e.variable, e.code]), [
-    ['REDIS_URL', 'ERR_CONFIG_MISSING'],
-    ['COOKIE_SECURE', 'ERR_CONFIG_INVALID'],
-    ['ADMIN_TOKEN', 'ERR_CONFIG_MISSING'],
-  ])
+  t.same(
+    error.errors.map((e) => [e.variable, e.code]),
+    [
+      ['REDIS_URL', 'ERR_CONFIG_MISSING'],
+      ['COOKIE_SECURE', 'ERR_CONFIG_INVALID'],
+      ['ADMIN_TOKEN', 'ERR_CONFIG_MISSING'],
+    ],
+  )
 })
 
 t.test('a Redis store requires a key-encryption key', async (t) => {
@@ -111,9 +117,35 @@ t.test('each Redis mode becomes config.redis, with the shared auth and TLS setti
   t.same(single.redis, { mode: 'single', url: 'rediss://127.0.0.1:6380', username: 'ts', password: 'pw-not-echoed', tls: true, tlsCaFile: undefined, waitReplicas: 0, waitTimeoutMs: 500 })
   t.equal(single.REDIS_URL, 'rediss://127.0.0.1:6380', 'REDIS_URL stays readable')
   const cluster = loadConfig({ REDIS_CLUSTER_NODES: 'redis-1:7000, redis-2:7001', REDIS_TLS: 'true', REDIS_TLS_CA_FILE: '/etc/ca.pem', KEY_ENCRYPTION_KEY: 'a'.repeat(64) })
-  t.same(cluster.redis, { mode: 'cluster', nodes: [{ host: 'redis-1', port: 7000 }, { host: 'redis-2', port: 7001 }], username: undefined, password: undefined, tls: true, tlsCaFile: '/etc/ca.pem', waitReplicas: 0, waitTimeoutMs: 500 })
+  t.same(cluster.redis, {
+    mode: 'cluster',
+    nodes: [
+      { host: 'redis-1', port: 7000 },
+      { host: 'redis-2', port: 7001 },
+    ],
+    username: undefined,
+    password: undefined,
+    tls: true,
+    tlsCaFile: '/etc/ca.pem',
+    waitReplicas: 0,
+    waitTimeoutMs: 500,
+  })
   const sentinel = loadConfig({ REDIS_SENTINELS: '10.0.0.1:26379,[::1]:26380', REDIS_SENTINEL_NAME: 'mymaster', REDIS_SENTINEL_PASSWORD: 's', KEY_ENCRYPTION_KEY: 'a'.repeat(64) })
-  t.same(sentinel.redis, { mode: 'sentinel', sentinels: [{ host: '10.0.0.1', port: 26379 }, { host: '::1', port: 26380 }], name: 'mymaster', sentinelPassword: 's', username: undefined, password: undefined, tls: false, tlsCaFile: undefined, waitReplicas: 0, waitTimeoutMs: 500 })
+  t.same(sentinel.redis, {
+    mode: 'sentinel',
+    sentinels: [
+      { host: '10.0.0.1', port: 26379 },
+      { host: '::1', port: 26380 },
+    ],
+    name: 'mymaster',
+    sentinelPassword: 's',
+    username: undefined,
+    password: undefined,
+    tls: false,
+    tlsCaFile: undefined,
+    waitReplicas: 0,
+    waitTimeoutMs: 500,
+  })
   t.ok(Object.isFrozen(sentinel.redis))
 })
 
@@ -128,14 +160,20 @@ t.test('each Redis mode gets its ioredis client: a Cluster, a Sentinel-discovere
   const kek = { KEY_ENCRYPTION_KEY: 'a'.repeat(64) }
   const cluster = createRedisClient(loadConfig({ ...kek, REDIS_CLUSTER_NODES: 'redis-1:7000,redis-2:7001', REDIS_PASSWORD: 'pw', REDIS_WAIT_REPLICAS: '1' }).redis!)
   t.ok(cluster instanceof Cluster, 'REDIS_CLUSTER_NODES: an ioredis Cluster')
-  t.same((cluster as unknown as { startupNodes: unknown }).startupNodes, [{ host: 'redis-1', port: 7000 }, { host: 'redis-2', port: 7001 }])
+  t.same((cluster as unknown as { startupNodes: unknown }).startupNodes, [
+    { host: 'redis-1', port: 7000 },
+    { host: 'redis-2', port: 7001 },
+  ])
   t.equal((cluster as Cluster).options.redisOptions?.password, 'pw', 'the password reaches every node connection')
   t.equal((cluster as Cluster).options.enableOfflineQueue, false, 'fails fast while the cluster is away')
   cluster.disconnect()
   const sentinel = createRedisClient(loadConfig({ ...kek, REDIS_SENTINELS: 's1:26379,s2:26380', REDIS_SENTINEL_NAME: 'm', REDIS_SENTINEL_PASSWORD: 'sp' }).redis!)
   t.ok(sentinel instanceof Redis && !(sentinel instanceof Cluster))
   const options = (sentinel as Redis).options
-  t.same(options.sentinels, [{ host: 's1', port: 26379 }, { host: 's2', port: 26380 }])
+  t.same(options.sentinels, [
+    { host: 's1', port: 26379 },
+    { host: 's2', port: 26380 },
+  ])
   t.equal(options.name, 'm')
   t.equal(options.sentinelPassword, 'sp')
   t.equal(options.failoverDetector, true, 'a +switch-master moves the connection at once')

@@ -4,9 +4,7 @@ const compactJws = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/
 const forbiddenHeaderMembers = ['crit', 'b64', 'jku', 'jwk', 'x5u', 'x5c'] as const
 const utf8 = new TextDecoder('utf-8', { fatal: true })
 
-export type CompactJwsInspection =
-  | { readonly ok: true; readonly header: Readonly<Record<string, unknown>> }
-  | { readonly ok: false; readonly reason: string }
+export type CompactJwsInspection = { readonly ok: true; readonly header: Readonly<Record<string, unknown>> } | { readonly ok: false; readonly reason: string }
 
 /**
  * The checks that come before any signature work, shared by every verifier of

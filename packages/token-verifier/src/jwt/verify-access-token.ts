@@ -5,13 +5,7 @@ import { TokenVerifierError, TokenVerifierErrorCode } from '../errors.ts'
 import type { RemoteKeySet } from '../jwks/remote-key-set.ts'
 import type { KeyResolver, VerifiedAccessToken } from './access-token.types.ts'
 import { inspectCompactJws } from './inspect-compact-jws.ts'
-import {
-  cacheVerifiedTokens,
-  defaultCacheMaxEntries,
-  type KeyedVerification,
-  type VerifiedTokenCacheOptions,
-  type VerifiedTokenCacheStats,
-} from './verified-token-cache.ts'
+import { cacheVerifiedTokens, defaultCacheMaxEntries, type KeyedVerification, type VerifiedTokenCacheOptions, type VerifiedTokenCacheStats } from './verified-token-cache.ts'
 
 export type { KeyResolver, VerifiedAccessToken } from './access-token.types.ts'
 

@@ -1,7 +1,7 @@
 import type { Test } from 'tap'
 import { createRemoteKeySet, type RemoteKeySetOptions } from '../../src/jwks/remote-key-set.ts'
 import { TokenVerifierError } from '../../src/errors.ts'
-import { generateSigningKey, startJwksServer } from './jwks-server.ts'
+import { type generateSigningKey, startJwksServer } from './jwks-server.ts'
 
 // What every remote-key-set test file starts from: a JWKS server, a key set on an injected clock.
 

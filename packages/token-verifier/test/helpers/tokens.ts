@@ -24,15 +24,10 @@ export function accessClaims(nowSec: number, overrides: Record<string, unknown> 
 }
 
 /** Signs an access token with jose, dropping claims listed in `omit`. */
-export async function mintAccessToken(
-  key: SigningKey,
-  options: { nowSec: number; claims?: Record<string, unknown>; header?: Record<string, unknown>; omit?: string[] },
-): Promise<string> {
+export async function mintAccessToken(key: SigningKey, options: { nowSec: number; claims?: Record<string, unknown>; header?: Record<string, unknown>; omit?: string[] }): Promise<string> {
   const claims = accessClaims(options.nowSec, options.claims)
   for (const name of options.omit ?? []) delete claims[name]
-  return new SignJWT(claims as JWTPayload)
-    .setProtectedHeader({ alg: key.alg, kid: key.kid, typ: 'at+jwt', ...options.header } as { alg: string })
-    .sign(key.privateKey)
+  return new SignJWT(claims as JWTPayload).setProtectedHeader({ alg: key.alg, kid: key.kid, typ: 'at+jwt', ...options.header } as { alg: string }).sign(key.privateKey)
 }
 
 const b64 = (value: string | Uint8Array) => Buffer.from(value).toString('base64url')
@@ -43,11 +38,7 @@ const b64 = (value: string | Uint8Array) => Buffer.from(value).toString('base64u
  */
 export async function signRaw(privateKey: CryptoKey, headerJson: string, payload: string | Uint8Array): Promise<string> {
   const input = `${b64(headerJson)}.${b64(payload)}`
-  const signature = await webcrypto.subtle.sign(
-    { name: 'ECDSA', hash: 'SHA-256' },
-    privateKey as webcrypto.CryptoKey,
-    Buffer.from(input),
-  )
+  const signature = await webcrypto.subtle.sign({ name: 'ECDSA', hash: 'SHA-256' }, privateKey as webcrypto.CryptoKey, Buffer.from(input))
   return `${input}.${b64(new Uint8Array(signature))}`
 }
 

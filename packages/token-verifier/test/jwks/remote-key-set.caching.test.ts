@@ -1,7 +1,7 @@
 // The remote key set's cache: freshness, revalidation, refetches on an unknown kid, shared fetches, peekKey, version.
 import t from 'tap'
 import { SignJWT, jwtVerify } from 'jose'
-import { TokenVerifierError } from '../../src/errors.ts'
+import type { TokenVerifierError } from '../../src/errors.ts'
 import { generateSigningKey } from '../helpers/jwks-server.ts'
 import { rejectsWithCode, setup, start } from '../helpers/remote-key-set-setup.ts'
 
@@ -20,9 +20,7 @@ t.test('the first lookup fetches the set once and later lookups use the cache', 
 t.test('a key from the set verifies a token through jose as a key resolver', async (t) => {
   const key = await generateSigningKey()
   const { keySet } = await setup(t, [key])
-  const token = await new SignJWT({ sub: 'u1' })
-    .setProtectedHeader({ alg: 'ES256', kid: key.kid, typ: 'at+jwt' })
-    .sign(key.privateKey)
+  const token = await new SignJWT({ sub: 'u1' }).setProtectedHeader({ alg: 'ES256', kid: key.kid, typ: 'at+jwt' }).sign(key.privateKey)
   const { payload } = await jwtVerify(token, keySet.getKey, { algorithms: ['ES256'] })
   t.equal(payload.sub, 'u1')
 })

@@ -11,7 +11,10 @@ t.test('concurrent requests carrying the same new token verify it once', async (
   const results = await Promise.all(Array.from({ length: 50 }, () => verifier.verify(token)))
   t.equal(verifier.cache!.verifications, 1, 'one full verification')
   t.equal(counted.getKeyCalls, 1, 'one key lookup')
-  t.ok(results.every((r) => r === results[0]), 'all 50 callers got the same result')
+  t.ok(
+    results.every((r) => r === results[0]),
+    'all 50 callers got the same result',
+  )
   await verifier.verify(token)
   t.equal(verifier.cache!.hits, 1)
   t.equal(counted.getKeyCalls, 1, 'a hit on a fresh key set needs no getKey call')
@@ -21,7 +24,10 @@ t.test('concurrent requests carrying the same bad token verify it once, all are 
   const { verifier } = await setup(t)
   const forged = await mintAccessToken(await generateSigningKey('ES256', 'a'), { nowSec: startSec })
   const outcomes = await Promise.all(Array.from({ length: 20 }, () => outcome(verifier, forged)))
-  t.ok(outcomes.every((o) => o === 'ERR_TOKEN_INVALID'), 'every caller refused')
+  t.ok(
+    outcomes.every((o) => o === 'ERR_TOKEN_INVALID'),
+    'every caller refused',
+  )
   t.equal(verifier.cache!.verifications, 1)
   t.equal(verifier.cache!.size, 0)
   t.equal(await outcome(verifier, forged), 'ERR_TOKEN_INVALID')

@@ -134,9 +134,7 @@ for (const mode of cacheModes) {
         ['another audience', { nowSec, claims: { aud: 'token-service' } }],
         ['audience missing', { nowSec, omit: ['aud'] }],
         ['audience as an array (the contract says one string)', { nowSec, claims: { aud: [audience, 'other'] } }],
-        ...(['exp', 'iat', 'sub', 'jti', 'client_id', 'scope', 'sid', 'email', 'roles', 'iss'] as const).map(
-          (claim): [string, Parameters<typeof mintAccessToken>[1]] => [`${claim} missing`, { nowSec, omit: [claim] }],
-        ),
+        ...(['exp', 'iat', 'sub', 'jti', 'client_id', 'scope', 'sid', 'email', 'roles', 'iss'] as const).map((claim): [string, Parameters<typeof mintAccessToken>[1]] => [`${claim} missing`, { nowSec, omit: [claim] }]),
         ['exp a string', { nowSec, claims: { exp: String(nowSec + 900) } }],
         ['exp a fraction', { nowSec, claims: { exp: nowSec + 900.5 } }],
         ['sub empty', { nowSec, claims: { sub: '' } }],
@@ -171,9 +169,7 @@ for (const mode of cacheModes) {
     })
 
     t.test('HS256 signed with the public key as the secret is refused (key confusion)', async (t) => {
-      const token = await new SignJWT(accessClaims(nowSec) as JWTPayload)
-        .setProtectedHeader({ alg: 'HS256', kid: key.kid, typ: 'at+jwt' })
-        .sign(new Uint8Array(Buffer.from(JSON.stringify(key.publicJwk))))
+      const token = await new SignJWT(accessClaims(nowSec) as JWTPayload).setProtectedHeader({ alg: 'HS256', kid: key.kid, typ: 'at+jwt' }).sign(new Uint8Array(Buffer.from(JSON.stringify(key.publicJwk))))
       await expectCode(t, token, 'ERR_TOKEN_INVALID', 'HS256 with the public JWK as secret')
     })
 

@@ -81,8 +81,15 @@ t.test('no CORS grant for any Origin, on preflights or requests (R51)', async (t
     for (const url of ['/api/auth/sign-in/email', '/api/auth/token', '/api/auth/jwks', '/healthz']) {
       const preflight = await app.inject({ method: 'OPTIONS', url, headers: { origin, 'access-control-request-method': 'POST', 'access-control-request-headers': 'content-type' } })
       const actual = await app.inject({ url, headers: { origin, cookie } })
-      for (const [kind, response] of [['preflight', preflight], ['request', actual]] as const) {
-        t.same(Object.keys(response.headers).filter((name) => name.startsWith('access-control-')), [], `${kind} ${url} from ${origin}: no Access-Control-* header`)
+      for (const [kind, response] of [
+        ['preflight', preflight],
+        ['request', actual],
+      ] as const) {
+        t.same(
+          Object.keys(response.headers).filter((name) => name.startsWith('access-control-')),
+          [],
+          `${kind} ${url} from ${origin}: no Access-Control-* header`,
+        )
       }
     }
   }
@@ -92,7 +99,11 @@ t.test('headers over the size limit are refused with 431 before BetterAuth runs 
   await app.listen({ host: '127.0.0.1', port: 0 })
   const { port } = app.server.address() as { port: number }
   t.equal((await fetch(`http://127.0.0.1:${port}/healthz`, { headers: { 'x-filler': 'a'.repeat(8_000) } })).status, 200, '8 kB of headers pass')
-  for (const [header, value] of [['cookie', `better-auth.session_token=${'a'.repeat(20_000)}`], ['authorization', `Bearer ${'a'.repeat(20_000)}`], ['x-filler', 'a'.repeat(17_000)]] as const) {
+  for (const [header, value] of [
+    ['cookie', `better-auth.session_token=${'a'.repeat(20_000)}`],
+    ['authorization', `Bearer ${'a'.repeat(20_000)}`],
+    ['x-filler', 'a'.repeat(17_000)],
+  ] as const) {
     const response = await fetch(`http://127.0.0.1:${port}/api/auth/get-session`, { headers: { [header]: value } })
     t.equal(response.status, 431, `a ${value.length}-byte ${header} header → 431`)
     await response.body?.cancel()

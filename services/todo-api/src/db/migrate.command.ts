@@ -4,8 +4,7 @@ import { ConfigError, loadConfig } from '../config.ts'
 import { openDatabase } from './database.ts'
 import { migrateToLatest } from './migrate.ts'
 
-const line = (level: number, fields: Record<string, unknown>) =>
-  (level >= 50 ? process.stderr : process.stdout).write(`${JSON.stringify({ level, time: Date.now(), ...fields })}\n`)
+const line = (level: number, fields: Record<string, unknown>) => (level >= 50 ? process.stderr : process.stdout).write(`${JSON.stringify({ level, time: Date.now(), ...fields })}\n`)
 
 let exitCode = 0
 try {

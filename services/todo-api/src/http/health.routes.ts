@@ -20,17 +20,13 @@ const Ready = Type.Object(
 export function registerHealthRoutes(app: FastifyInstance, deps: { pingDatabase: () => Promise<void>; jwksLoaded: () => boolean }): void {
   const tags = ['operations']
   app.get('/healthz', { schema: { summary: 'The process is alive', tags, response: { 200: Health } } }, async () => ({ status: 'ok' as const }))
-  app.get(
-    '/readyz',
-    { schema: { summary: 'The database answers', tags, response: { 200: Ready, 503: Problem } } },
-    async (request) => {
-      try {
-        await deps.pingDatabase()
-      } catch (error) {
-        request.log.warn({ err: error, event: 'not_ready' }, 'database unreachable')
-        throw new TodoApiError('ERR_DATABASE_UNAVAILABLE')
-      }
-      return { status: 'ready' as const, checks: { database: 'ok' as const, jwks: deps.jwksLoaded() ? ('loaded' as const) : ('not_loaded' as const) } }
-    },
-  )
+  app.get('/readyz', { schema: { summary: 'The database answers', tags, response: { 200: Ready, 503: Problem } } }, async (request) => {
+    try {
+      await deps.pingDatabase()
+    } catch (error) {
+      request.log.warn({ err: error, event: 'not_ready' }, 'database unreachable')
+      throw new TodoApiError('ERR_DATABASE_UNAVAILABLE')
+    }
+    return { status: 'ready' as const, checks: { database: 'ok' as const, jwks: deps.jwksLoaded() ? ('loaded' as const) : ('not_loaded' as const) } }
+  })
 }

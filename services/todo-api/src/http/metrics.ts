@@ -67,7 +67,7 @@ export function registerMetrics(app: FastifyInstance, metrics: HttpMetrics, gaug
     '/metrics',
     { schema: { summary: 'Prometheus metrics (text format 0.0.4)', tags: ['operations'], response: { 200: { description: 'Prometheus text format 0.0.4', content: { 'text/plain': { schema: Type.String() } } } } } },
     async (_request, reply) => {
-    return reply.type('text/plain; version=0.0.4; charset=utf-8').send(metrics.render(gauges()))
+      return reply.type('text/plain; version=0.0.4; charset=utf-8').send(metrics.render(gauges()))
     },
   )
 }

@@ -13,12 +13,8 @@ const IdParams = Type.Object({ id: Type.String({ format: 'uuid' }) }, { addition
 const ListQuery = Type.Object(
   {
     completed: Type.Optional(Type.Boolean({ description: 'Only todos with this completed value.' })),
-    limit: Type.Optional(
-      Type.Integer({ minimum: 1, maximum: TodoListLimit.max, description: `Page size, default ${TodoListLimit.default}.` }),
-    ),
-    after: Type.Optional(
-      Type.String({ minLength: 1, maxLength: 200, pattern: '^[A-Za-z0-9_-]+$', description: 'Opaque cursor from the previous page’s Link rel="next".' }),
-    ),
+    limit: Type.Optional(Type.Integer({ minimum: 1, maximum: TodoListLimit.max, description: `Page size, default ${TodoListLimit.default}.` })),
+    after: Type.Optional(Type.String({ minLength: 1, maxLength: 200, pattern: '^[A-Za-z0-9_-]+$', description: 'Opaque cursor from the previous page’s Link rel="next".' })),
   },
   { additionalProperties: false },
 )

@@ -74,7 +74,5 @@ export async function mint(key: TestKey, options: MintOptions = {}): Promise<str
     ...options.claims,
   }
   for (const name of options.omit ?? []) delete claims[name]
-  return new SignJWT(claims as JWTPayload)
-    .setProtectedHeader({ alg: key.alg, kid: key.kid, typ: 'at+jwt', ...options.header } as { alg: string })
-    .sign(key.privateKey)
+  return new SignJWT(claims as JWTPayload).setProtectedHeader({ alg: key.alg, kid: key.kid, typ: 'at+jwt', ...options.header } as { alg: string }).sign(key.privateKey)
 }

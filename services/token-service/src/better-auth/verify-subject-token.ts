@@ -27,25 +27,14 @@ export interface SubjectTokenVerifier {
 
 export type SubjectTokenConfig = Pick<
   Config,
-  | 'BETTER_AUTH_JWKS_URL'
-  | 'BETTER_AUTH_ISSUER'
-  | 'BETTER_AUTH_AUDIENCE'
-  | 'BETTER_AUTH_ALGORITHMS'
-  | 'BETTER_AUTH_JWKS_TIMEOUT'
-  | 'BETTER_AUTH_JWKS_COOLDOWN'
-  | 'BETTER_AUTH_JWKS_STALE_IF_ERROR'
-  | 'SUBJECT_TOKEN_MAX_AGE'
-  | 'CLOCK_TOLERANCE'
+  'BETTER_AUTH_JWKS_URL' | 'BETTER_AUTH_ISSUER' | 'BETTER_AUTH_AUDIENCE' | 'BETTER_AUTH_ALGORITHMS' | 'BETTER_AUTH_JWKS_TIMEOUT' | 'BETTER_AUTH_JWKS_COOLDOWN' | 'BETTER_AUTH_JWKS_STALE_IF_ERROR' | 'SUBJECT_TOKEN_MAX_AGE' | 'CLOCK_TOLERANCE'
 >
 
 const maxTokenLength = 8192
 /** One answer for every bad token: no oracle telling which check failed (R20); the reason goes to the logs. */
 const invalid = (reason: string) => new InvalidGrant('the subject token is invalid', { cause: new Error(reason) })
 
-export function createSubjectTokenVerifier(
-  config: SubjectTokenConfig,
-  deps: { clock: Clock; fetch?: typeof globalThis.fetch },
-): SubjectTokenVerifier {
+export function createSubjectTokenVerifier(config: SubjectTokenConfig, deps: { clock: Clock; fetch?: typeof globalThis.fetch }): SubjectTokenVerifier {
   const algorithms = [...config.BETTER_AUTH_ALGORITHMS]
   const keySet = createRemoteKeySet({
     url: config.BETTER_AUTH_JWKS_URL,

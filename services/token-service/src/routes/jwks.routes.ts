@@ -11,19 +11,15 @@ import type { KeyManager } from '../keys/key-manager.ts'
 export async function jwksRoutes(app: FastifyInstance, opts: { keys: KeyManager }): Promise<void> {
   // The ETag covers JSON.stringify(body), so exactly those bytes are sent (not a schema serializer's reordering).
   let last: { body: object; serialized: string } | undefined
-  app.get(
-    '/.well-known/jwks.json',
-    { schema: { response: { 200: Jwks, 304: { type: 'null' } } } },
-    async (request, reply) => {
-      const { body, etag, maxAgeSeconds } = opts.keys.jwks()
-      reply.header('cache-control', `public, max-age=${maxAgeSeconds}`).header('etag', etag)
-      if (ifNoneMatchMatches(request.headers['if-none-match'], etag)) {
-        return reply.code(304).send()
-      }
-      if (last?.body !== body) last = { body, serialized: JSON.stringify(body) }
-      return reply.type('application/json; charset=utf-8').send(last.serialized)
-    },
-  )
+  app.get('/.well-known/jwks.json', { schema: { response: { 200: Jwks, 304: { type: 'null' } } } }, async (request, reply) => {
+    const { body, etag, maxAgeSeconds } = opts.keys.jwks()
+    reply.header('cache-control', `public, max-age=${maxAgeSeconds}`).header('etag', etag)
+    if (ifNoneMatchMatches(request.headers['if-none-match'], etag)) {
+      return reply.code(304).send()
+    }
+    if (last?.body !== body) last = { body, serialized: JSON.stringify(body) }
+    return reply.type('application/json; charset=utf-8').send(last.serialized)
+  })
 }
 
 /** RFC 9110 §13.1.2: If-None-Match uses weak comparison (W/ ignored), takes a list, and `*` matches any. */

@@ -25,12 +25,8 @@ export function authorizationServerMetadata(config: Config): AuthorizationServer
 
 export async function metadataRoutes(app: FastifyInstance, opts: { config: Config }): Promise<void> {
   const metadata = authorizationServerMetadata(opts.config)
-  app.get(
-    '/.well-known/oauth-authorization-server',
-    { schema: { response: { 200: AuthorizationServerMetadata } } },
-    async (_request, reply) => {
-      reply.header('cache-control', 'public, max-age=3600').type('application/json; charset=utf-8')
-      return metadata
-    },
-  )
+  app.get('/.well-known/oauth-authorization-server', { schema: { response: { 200: AuthorizationServerMetadata } } }, async (_request, reply) => {
+    reply.header('cache-control', 'public, max-age=3600').type('application/json; charset=utf-8')
+    return metadata
+  })
 }

@@ -30,10 +30,7 @@ function view(session: Session, currentSid: string): SessionView {
  * published keys. A refresh token is never a bearer credential here (it is
  * no JWS, R45). Sessions of other users are indistinguishable from absent ones (404).
  */
-export async function sessionsRoutes(
-  app: FastifyInstance,
-  opts: { config: Config; clock: Clock; keys: KeyManager; sessions: SessionService },
-): Promise<void> {
+export async function sessionsRoutes(app: FastifyInstance, opts: { config: Config; clock: Clock; keys: KeyManager; sessions: SessionService }): Promise<void> {
   const { config, sessions } = opts
   const verifier = createAccessTokenVerifier({
     issuer: config.ISSUER,
@@ -56,17 +53,13 @@ export async function sessionsRoutes(
     return (await sessions.list(auth.sub)).map((session) => view(session, auth.sid))
   })
 
-  app.delete(
-    '/sessions/:id',
-    { config: { scopes: [] }, schema: { params: Type.Object({ id: Type.String({ maxLength: 64 }) }) } },
-    async (request, reply) => {
-      const { id } = request.params as { id: string }
-      const ended = isSessionId(id) && (await sessions.revoke(caller(request).sub, id))
-      if (!ended) throw new ApiError(404, 'SESSION_NOT_FOUND', 'no such session')
-      request.log.info({ event: 'session_revoked', via: 'sessions_api', sid: id }, 'session revoked')
-      reply.code(204).send()
-    },
-  )
+  app.delete('/sessions/:id', { config: { scopes: [] }, schema: { params: Type.Object({ id: Type.String({ maxLength: 64 }) }) } }, async (request, reply) => {
+    const { id } = request.params as { id: string }
+    const ended = isSessionId(id) && (await sessions.revoke(caller(request).sub, id))
+    if (!ended) throw new ApiError(404, 'SESSION_NOT_FOUND', 'no such session')
+    request.log.info({ event: 'session_revoked', via: 'sessions_api', sid: id }, 'session revoked')
+    reply.code(204).send()
+  })
 
   app.delete('/sessions', { config: { scopes: [] } }, async (request, reply) => {
     const ended = await sessions.revokeAll(caller(request).sub)

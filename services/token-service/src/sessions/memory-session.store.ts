@@ -63,8 +63,7 @@ export function createMemorySessionStore(policy: SessionStorePolicy, clock: Cloc
       const entry = live(input.sid, input.now)
       if (!entry) return { kind: 'invalid' }
       const hash = input.tokenHash
-      const state =
-        hash === entry.current ? 'current' : hash === entry.previous?.hash ? 'previous' : entry.spent.has(hash) ? 'spent' : 'unknown'
+      const state = hash === entry.current ? 'current' : hash === entry.previous?.hash ? 'previous' : entry.spent.has(hash) ? 'spent' : 'unknown'
       if (state === 'unknown') return { kind: 'invalid' }
       if (entry.session.clientId !== input.clientId) return { kind: 'wrong_client' }
       const repeat = state === 'previous' && entry.previous !== null && input.now - entry.previous.spentAt < policy.graceMs

@@ -155,17 +155,7 @@ export function createRedisSessionStore(redis: RedisClient, options: SessionStor
         const reply = (await rotateScript(
           redis,
           [sessionKey(input.sid), spentKey(input.sid)],
-          [
-            input.tokenHash,
-            input.clientId,
-            input.now,
-            graceMs,
-            idleMs,
-            input.nextTokenHash,
-            input.sealedSuccessor,
-            (input.scope ?? []).join(' '),
-            input.audience ?? '',
-          ],
+          [input.tokenHash, input.clientId, input.now, graceMs, idleMs, input.nextTokenHash, input.sealedSuccessor, (input.scope ?? []).join(' '), input.audience ?? ''],
         )) as string[]
         const [kind, extra] = reply
         if (kind === 'rotated' || kind === 'repeated') {

@@ -25,12 +25,7 @@ export interface AccessTokenIssuer {
   issue(subject: AccessTokenSubject): Promise<{ token: string; expiresIn: number; claims: AccessTokenClaims }>
 }
 
-export function createAccessTokenIssuer(options: {
-  issuer: string
-  ttlSeconds: number
-  keys: SigningKeySource
-  now: () => number
-}): AccessTokenIssuer {
+export function createAccessTokenIssuer(options: { issuer: string; ttlSeconds: number; keys: SigningKeySource; now: () => number }): AccessTokenIssuer {
   return {
     assertReady() {
       options.keys.signingKey()
@@ -52,9 +47,7 @@ export function createAccessTokenIssuer(options: {
         roles: [...subject.roles],
       }
       const key = options.keys.signingKey()
-      const token = await new SignJWT({ ...claims })
-        .setProtectedHeader({ alg: key.alg, kid: key.kid, typ: 'at+jwt' })
-        .sign(key.privateKey)
+      const token = await new SignJWT({ ...claims }).setProtectedHeader({ alg: key.alg, kid: key.kid, typ: 'at+jwt' }).sign(key.privateKey)
       return { token, expiresIn: options.ttlSeconds, claims }
     },
   }

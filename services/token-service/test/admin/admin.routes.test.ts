@@ -7,8 +7,7 @@ async function setup(t: Test, env: Record<string, string> = {}, clock = testCloc
   const events: AuditEvent[] = []
   const app = await build(t, env, { deps: { clock, audit: (event) => events.push(event) } })
   const token = app.config.ADMIN_TOKEN!
-  const admin = (method: 'GET' | 'POST' | 'DELETE', url: string, headers: Record<string, string> = { authorization: `Bearer ${token}` }) =>
-    app.adminApp!.inject({ method, url, headers })
+  const admin = (method: 'GET' | 'POST' | 'DELETE', url: string, headers: Record<string, string> = { authorization: `Bearer ${token}` }) => app.adminApp!.inject({ method, url, headers })
   return { app, token, admin, events, clock }
 }
 
@@ -32,7 +31,12 @@ t.test('the admin API refuses every bad credential with 401 and audits it, never
     ['Bearer with no token', { authorization: 'Bearer ' }, 'malformed_credentials'],
   ]
   for (const [name, headers, reason] of cases) {
-    for (const [method, url] of [['GET', '/admin/keys'], ['POST', '/admin/keys/rotate?force=true'], ['GET', '/metrics'], ['GET', '/admin/nope']] as const) {
+    for (const [method, url] of [
+      ['GET', '/admin/keys'],
+      ['POST', '/admin/keys/rotate?force=true'],
+      ['GET', '/metrics'],
+      ['GET', '/admin/nope'],
+    ] as const) {
       events.length = 0
       const res = await admin(method, url, headers)
       t.equal(res.statusCode, 401, `${name}: ${method} ${url} → 401`)
@@ -67,7 +71,10 @@ t.test('a good token is accepted and the call is audited', async (t) => {
   t.equal(res.statusCode, 200)
   t.equal(res.headers['cache-control'], 'no-store')
   const list = res.json() as { kid: string; alg: string; state: string; created_at: string; activated_at: string | null; retired_at: string | null; expires_at: string | null }[]
-  t.same(list.map((k) => k.state), ['current', 'next'])
+  t.same(
+    list.map((k) => k.state),
+    ['current', 'next'],
+  )
   t.equal(list[0]!.kid, app.keys.signingKey().kid)
   t.same(Object.keys(list[0]!).sort(), ['activated_at', 'alg', 'created_at', 'expires_at', 'kid', 'retired_at', 'state'])
   t.match(list[0], { alg: 'ES256', activated_at: /^\d{4}-\d\d-\d\dT/, retired_at: null, expires_at: null })
@@ -102,7 +109,14 @@ t.test('admin requests are rate limited per address with 429 and Retry-After, an
 
 t.test('the public listener does not serve the admin API, and audits every probe for it', async (t) => {
   const { app, token, events } = await setup(t)
-  for (const [method, url] of [['GET', '/admin/keys'], ['POST', '/admin/keys/rotate'], ['POST', '/admin/keys/x/revoke'], ['DELETE', '/admin/users/u/sessions'], ['GET', '/admin/'], ['GET', '/metrics']] as const) {
+  for (const [method, url] of [
+    ['GET', '/admin/keys'],
+    ['POST', '/admin/keys/rotate'],
+    ['POST', '/admin/keys/x/revoke'],
+    ['DELETE', '/admin/users/u/sessions'],
+    ['GET', '/admin/'],
+    ['GET', '/metrics'],
+  ] as const) {
     events.length = 0
     const res = await app.publicApp.inject({ method, url, headers: { authorization: `Bearer ${token}` } })
     t.equal(res.statusCode, 404, `public ${method} ${url} → 404`)
@@ -146,7 +160,10 @@ t.test('rotation is refused with 409 while the next key is too young, unless for
   t.equal((await admin('POST', '/admin/keys/rotate?force=maybe')).statusCode, 400, 'force must be true or false')
 
   const list = (await admin('GET', '/admin/keys')).json() as { kid: string; state: string; expires_at: string | null; retired_at: string | null }[]
-  t.same(list.map((k) => k.state), ['current', 'next', 'retired', 'retired'])
+  t.same(
+    list.map((k) => k.state),
+    ['current', 'next', 'retired', 'retired'],
+  )
   const retired = list.find((k) => k.kid === before)!
   t.equal(Date.parse(retired.expires_at!) - Date.parse(retired.retired_at!), (900 + 30) * 1000, 'expires ACCESS_TOKEN_TTL + CLOCK_TOLERANCE after retirement')
 })

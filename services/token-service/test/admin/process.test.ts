@@ -19,8 +19,7 @@ t.test('a running token-service process rotates and revokes through its admin li
     await service.stop()
     await cleanup()
   })
-  const admin = (method: string, path: string, token = adminToken) =>
-    fetch(`${service.urls.admin}${path}`, { method, headers: { authorization: `Bearer ${token}` } })
+  const admin = (method: string, path: string, token = adminToken) => fetch(`${service.urls.admin}${path}`, { method, headers: { authorization: `Bearer ${token}` } })
 
   const jwks = (await (await fetch(`${service.url}/.well-known/jwks.json`)).json()) as Jwks
   t.equal(jwks.keys.length, 2)

@@ -47,11 +47,6 @@ export async function ed25519Key(kid: string): Promise<FixtureKey> {
   return { kid, privateKey, publicJwk: { ...(await exportJWK(publicKey)), alg: 'EdDSA', kid } }
 }
 
-export async function signSubjectToken(
-  key: FixtureKey,
-  payload: JWTPayload,
-  header: Record<string, unknown> = {},
-  options: { crit?: Record<string, boolean> } = {},
-): Promise<string> {
+export async function signSubjectToken(key: FixtureKey, payload: JWTPayload, header: Record<string, unknown> = {}, options: { crit?: Record<string, boolean> } = {}): Promise<string> {
   return new SignJWT(payload).setProtectedHeader({ alg: 'EdDSA', kid: key.kid, ...header }).sign(key.privateKey, options)
 }

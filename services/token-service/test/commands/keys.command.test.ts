@@ -36,7 +36,10 @@ t.test('the keys command lists, rotates and revokes through the admin API withou
   t.equal(list.code, 0, list.stderr)
   noToken(list)
   const keys = JSON.parse(list.stdout) as { kid: string; state: string }[]
-  t.same(keys.map((k) => k.state), ['current', 'next'])
+  t.same(
+    keys.map((k) => k.state),
+    ['current', 'next'],
+  )
 
   const young = await run(['rotate'], env)
   t.equal(young.code, 1, 'a refused rotation exits 1')

@@ -35,8 +35,7 @@ function onlyCookie(t: Test, headers: Record<string, unknown>): ParsedCookie {
 const webRefresh = (app: FastifyInstance, cookie: string | undefined, headers: Record<string, string> = { origin: webOrigin }) =>
   post(app, '/oauth/token', { grant_type: 'refresh_token', client_id: 'web' }, { ...headers, ...(cookie ? { cookie } : {}) })
 
-const webRevoke = (app: FastifyInstance, cookie: string | undefined, headers: Record<string, string> = { origin: webOrigin }) =>
-  post(app, '/oauth/revoke', { client_id: 'web' }, { ...headers, ...(cookie ? { cookie } : {}) })
+const webRevoke = (app: FastifyInstance, cookie: string | undefined, headers: Record<string, string> = { origin: webOrigin }) => post(app, '/oauth/revoke', { client_id: 'web' }, { ...headers, ...(cookie ? { cookie } : {}) })
 
 t.test('the web client gets its refresh token only as a Secure, HttpOnly, SameSite=Strict cookie on /oauth', async (t) => {
   const app = await build(t, env)

@@ -33,12 +33,7 @@ export function post(app: FastifyInstance, url: string, params: Record<string, s
 }
 
 export function exchange(app: FastifyInstance, subjectToken: string, params: Record<string, string> = {}, headers: Headers = {}) {
-  return post(
-    app,
-    '/oauth/token',
-    { grant_type: exchangeGrant, subject_token: subjectToken, subject_token_type: jwtType, client_id: 'cli', ...params },
-    headers,
-  )
+  return post(app, '/oauth/token', { grant_type: exchangeGrant, subject_token: subjectToken, subject_token_type: jwtType, client_id: 'cli', ...params }, headers)
 }
 
 export function refresh(app: FastifyInstance, refreshToken: string, params: Record<string, string> = {}, headers: Headers = {}) {

@@ -77,7 +77,7 @@ t.test('the service logs no token, cookie or secret at trace level, through ever
   t.equal((await fetch(`${admin}/admin/users/${user.userId}/sessions`, { method: 'DELETE', headers: { authorization: `Bearer ${adminToken}x` } })).status, 401)
 
   await service.stop()
-  const log = service.lines.join("\n")
+  const log = service.lines.join('\n')
   t.ok(service.lines.length > 30, `${service.lines.length} log lines captured`)
   t.match(log, /refresh token reuse detected/, 'the reuse is logged as a security event')
   t.match(log, /"url":"\/oauth\/token/, 'requests are logged')

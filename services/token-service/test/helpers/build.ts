@@ -34,11 +34,7 @@ export interface Built extends TokenService {
  * after), a fresh key-encryption key and admin token, and any env overrides.
  * `store: 'memory'` builds it on the in-process store instead of Redis.
  */
-export async function build(
-  t: TestLike,
-  env: Record<string, string | undefined> = {},
-  options: { store?: 'redis' | 'memory'; deps?: Deps } = {},
-): Promise<Built> {
+export async function build(t: TestLike, env: Record<string, string | undefined> = {}, options: { store?: 'redis' | 'memory'; deps?: Deps } = {}): Promise<Built> {
   const store = options.store ?? 'redis'
   const { prefix, cleanup } = createTestRedisPrefix('ts-test')
   const config = loadConfig({

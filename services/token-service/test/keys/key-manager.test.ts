@@ -82,7 +82,13 @@ t.test('private keys are decrypted at load, not per signing call', async (t) => 
   const config = loadConfig({ LOG_LEVEL: 'silent' })
   const store = createMemoryKeyStore({ clock })
   let lists = 0
-  const counting = { ...store, list: async () => { lists++; return store.list() } }
+  const counting = {
+    ...store,
+    list: async () => {
+      lists++
+      return store.list()
+    },
+  }
   const manager: KeyLifecycle = createKeyManager({ config, store: counting, clock, log: silent, background: false })
   t.teardown(() => manager.close())
   await manager.init()

@@ -65,7 +65,11 @@ t.test('a retired key stays published until its tokens have expired, then leaves
   clock.advance(3600_000)
   // Signed by the old key an instant before the rotation, valid for ACCESS_TOKEN_TTL.
   const iat = Math.floor(clock.now() / 1000)
-  const token = await new SignJWT({ sub: 'u' }).setProtectedHeader({ alg: old.alg, kid: old.kid }).setIssuedAt(iat).setExpirationTime(iat + 300).sign(old.privateKey)
+  const token = await new SignJWT({ sub: 'u' })
+    .setProtectedHeader({ alg: old.alg, kid: old.kid })
+    .setIssuedAt(iat)
+    .setExpirationTime(iat + 300)
+    .sign(old.privateKey)
   await a.lifecycle.maintain()
   await b.lifecycle.reload()
   const kidsOf = (m: FleetMember) => m.keys.jwks().body.keys.map((k) => k.kid)
@@ -82,7 +86,10 @@ t.test('a retired key stays published until its tokens have expired, then leaves
   clock.advance(1_000)
   t.notOk(kidsOf(a).includes(old.kid), 'leaves the JWKS as soon as its lifetime is over, even before maintenance')
   await Promise.all([a.lifecycle.maintain(), b.lifecycle.maintain()])
-  t.notOk((await a.lifecycle.list()).some((k) => k.kid === old.kid), 'and is removed from the store')
+  t.notOk(
+    (await a.lifecycle.list()).some((k) => k.kid === old.kid),
+    'and is removed from the store',
+  )
   await t.rejects(b.keys.verificationKey({ alg: old.alg, kid: old.kid }), { code: 'ERR_JWKS_NO_MATCHING_KEY' })
 })
 
@@ -91,7 +98,10 @@ t.test('a rotation or revocation reaches another instance within 1 s (pub/sub)',
   const [a, b] = members as [FleetMember, FleetMember]
   const rotated = await a.lifecycle.rotate({ force: true })
   const rotationMs = await waitFor('b to sign with the new key', () => b.keys.signingKey().kid === rotated.current, 1000)
-  t.ok(b.keys.jwks().body.keys.some((k) => k.kid === rotated.next), 'the new next key is in b\'s JWKS')
+  t.ok(
+    b.keys.jwks().body.keys.some((k) => k.kid === rotated.next),
+    "the new next key is in b's JWKS",
+  )
   const revoked = await a.lifecycle.revoke(rotated.current)
   t.equal(revoked.status, 'revoked')
   const revokeMs = await waitFor('b to drop the revoked key', () => !b.keys.jwks().body.keys.some((k) => k.kid === rotated.current), 1000)
@@ -132,7 +142,7 @@ t.test('a lock holder killed mid-rotation (SIGKILL) delays the scheduled rotatio
 
   clock.advance(3600_000)
   await Promise.all(members.map((m) => m.lifecycle.maintain()))
-  t.equal(members[0]!.keys.signingKey().kid, first, 'no rotation while the dead holder\'s lock lives')
+  t.equal(members[0]!.keys.signingKey().kid, first, "no rotation while the dead holder's lock lives")
   const mid = await states(members[0]!)
   t.same([mid.current, mid.next, mid.retired], [1, 1, 0], 'and the key set is intact')
 

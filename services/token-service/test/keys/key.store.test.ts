@@ -60,7 +60,10 @@ for (const [name, factory] of Object.entries(factories)) {
       const candidates = await Promise.all(Array.from({ length: 5 }, async () => ({ current: await newKey(), next: await newKey() })))
       const outcomes = await Promise.all(candidates.map((c, i) => (i % 2 ? other : store).ensure(c, clock.now())))
       t.equal(outcomes.filter((o) => o.created.length === 2).length, 1, 'exactly one call created the pair')
-      t.equal(outcomes.reduce((n, o) => n + o.created.length, 0), 2)
+      t.equal(
+        outcomes.reduce((n, o) => n + o.created.length, 0),
+        2,
+      )
       const keys = await store.list()
       t.equal(keys.length, 2)
       t.equal(keys.filter((k) => k.state === 'current').length, 1)
@@ -156,7 +159,10 @@ for (const [name, factory] of Object.entries(factories)) {
       const unused = await newKey()
       const retiredOutcome = await store.revoke(cur, clock.now(), unused)
       t.match(retiredOutcome, { status: 'revoked', previousState: 'retired' })
-      t.notOk((await store.list()).some((k) => k.kid === unused.kid), 'the replacement is not used for a retired key')
+      t.notOk(
+        (await store.list()).some((k) => k.kid === unused.kid),
+        'the replacement is not used for a retired key',
+      )
       t.same(await store.revoke('unknown-kid', clock.now(), await newKey()), { status: 'not_found' })
       t.same(await store.revoke('__proto__', clock.now(), await newKey()), { status: 'not_found' })
     })

@@ -134,7 +134,12 @@ t.test('ten rotations under continuous load fail no request, and an emergency re
     return { status: res.status, body: (await res.json()) as Record<string, unknown>, retryAfter: Number(res.headers.get('retry-after') ?? 0) }
   }
 
-  const { rotations, refusals, failure, elapsedMs: rotatingMs } = await rotateRepeatedly(
+  const {
+    rotations,
+    refusals,
+    failure,
+    elapsedMs: rotatingMs,
+  } = await rotateRepeatedly(
     tokenServices.map((ts) => ts.urls.admin!),
     adminToken,
     10,

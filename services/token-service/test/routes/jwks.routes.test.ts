@@ -101,7 +101,7 @@ t.test('the authorization server metadata follows RFC 8414 and SPEC §7', async 
   t.same(body.scopes_supported, ['todos:read', 'todos:write'])
 })
 
-t.test('scopes_supported is the union of every registered client\'s scopes', async (t) => {
+t.test("scopes_supported is the union of every registered client's scopes", async (t) => {
   const clients = [
     { client_id: 'a', refresh_token_delivery: 'body', scopes: ['todos:read', 'extra:x'] },
     { client_id: 'b', refresh_token_delivery: 'body', scopes: ['todos:write', 'todos:read'] },

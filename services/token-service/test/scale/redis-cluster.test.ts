@@ -58,7 +58,7 @@ t.test('a session made on one instance refreshes on the other, and reuse after t
   t.equal(newest.body.error, 'invalid_grant', 'and the whole session ended, the newest token included')
 })
 
-t.test("sessions are listed, ended one by one, by revocation and by the admin, across instances", async (t) => {
+t.test('sessions are listed, ended one by one, by revocation and by the admin, across instances', async (t) => {
   const made = []
   for (let i = 0; i < 4; i++) made.push(await counted(exchange(i % 2 ? a!.url : b!.url, user.jwt)))
   for (const reply of made) t.equal(reply.status, 200)
@@ -68,7 +68,10 @@ t.test("sessions are listed, ended one by one, by revocation and by the admin, a
   const other = list.find((s) => !s.current)!
   t.equal((await fetch(`${b!.url}/sessions/${other.id}`, { method: 'DELETE', headers: auth })).status, 204, 'DELETE /sessions/{id} on B')
   const after = (await (await fetch(`${a!.url}/sessions`, { headers: auth })).json()) as { id: string }[]
-  t.notOk(after.some((s) => s.id === other.id), 'the ended session is gone on A')
+  t.notOk(
+    after.some((s) => s.id === other.id),
+    'the ended session is gone on A',
+  )
 
   t.equal((await revoke(b!.url, made[1]!.body.refresh_token!)).status, 200, 'revoke on B (its own rate-limit counter: limits are per route)')
   t.equal((await counted(refresh(a!.url, made[1]!.body.refresh_token!))).body.error, 'invalid_grant', 'the revoked session cannot refresh on A')

@@ -90,7 +90,10 @@ t.test('the master dies mid-traffic: 503s during the failover, then service agai
     'Sentinel promoted a replica',
   )
   t.same(failures, [], 'every request answered 200 or 503 temporarily_unavailable (no 500, no hang, no lost chain)')
-  t.ok(unavailable.every((ms) => ms < 5000), `each 503 came quickly (slowest ${Math.max(0, ...unavailable).toFixed(0)} ms of ${unavailable.length})`)
+  t.ok(
+    unavailable.every((ms) => ms < 5000),
+    `each 503 came quickly (slowest ${Math.max(0, ...unavailable).toFixed(0)} ms of ${unavailable.length})`,
+  )
 
   // Every chain's acknowledged refresh token still works on the promoted master.
   t.equal(chains.filter(Boolean).length, 6, 'six chains were acknowledged')

@@ -103,7 +103,10 @@ t.test('a 500 explains nothing on either listener (R20)', async (t) => {
     await app.publicApp.inject({ method: 'POST', url: '/oauth/boom' }),
     await app.adminApp!.inject({ url: '/admin/boom', headers: { authorization: `Bearer ${app.config.ADMIN_TOKEN}` } }),
   ]
-  t.same(answers.map((r) => r.statusCode), [500, 500, 500])
+  t.same(
+    answers.map((r) => r.statusCode),
+    [500, 500, 500],
+  )
   t.same(answers[0]!.json(), { code: 'INTERNAL', message: 'internal error' })
   t.same(answers[1]!.json(), { error: 'server_error', error_description: 'internal error' }, 'RFC 6749 shape on OAuth paths')
   t.same(answers[2]!.json(), { code: 'INTERNAL', message: 'internal error' })

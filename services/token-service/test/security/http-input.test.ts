@@ -65,7 +65,12 @@ t.test('the OAuth endpoints take POST only (R48)', async (t) => {
   const app = await build(t, env, { store: 'memory' })
   for (const url of ['/oauth/token', '/oauth/revoke']) {
     for (const method of ['GET', 'HEAD', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'] as const) {
-      const response = await app.publicApp.inject({ method, url: `${url}?grant_type=password&client_id=cli&token=x`, headers: formType, payload: method === 'GET' || method === 'HEAD' ? undefined : 'grant_type=password&client_id=cli&token=x' })
+      const response = await app.publicApp.inject({
+        method,
+        url: `${url}?grant_type=password&client_id=cli&token=x`,
+        headers: formType,
+        payload: method === 'GET' || method === 'HEAD' ? undefined : 'grant_type=password&client_id=cli&token=x',
+      })
       t.equal(response.statusCode, 404, `${method} ${url}: no such route`)
       t.notOk(response.headers['set-cookie'], `${method} ${url}: no cookie`)
     }
@@ -83,7 +88,10 @@ t.test('no CORS grant on any route, for any Origin (R51)', async (t) => {
         headers: { origin, 'access-control-request-method': 'POST', 'access-control-request-headers': 'content-type, authorization' },
       })
       const actual = await app.publicApp.inject({ method: url.startsWith('/oauth') ? 'POST' : 'GET', url, headers: { origin, authorization: `Bearer ${token}`, ...formType }, payload: url.startsWith('/oauth') ? 'client_id=cli' : undefined })
-      for (const [kind, response] of [['preflight', preflight], ['request', actual]] as const) {
+      for (const [kind, response] of [
+        ['preflight', preflight],
+        ['request', actual],
+      ] as const) {
         const granted = Object.keys(response.headers).filter((name) => name.startsWith('access-control-'))
         t.same(granted, [], `${kind} ${url} from ${origin}: no Access-Control-* header`)
       }
@@ -95,11 +103,18 @@ t.test('headers over the size limit are refused with 431 before any route runs, 
   const app = await build(t, env, { store: 'memory' })
   await app.publicApp.listen({ host: '127.0.0.1', port: 0 })
   await app.adminApp!.listen({ host: '127.0.0.1', port: 0 })
-  for (const [name, instance] of [['public', app.publicApp], ['admin', app.adminApp!]] as const) {
+  for (const [name, instance] of [
+    ['public', app.publicApp],
+    ['admin', app.adminApp!],
+  ] as const) {
     const { port } = instance.server.address() as { port: number }
     const small = await fetch(`http://127.0.0.1:${port}/healthz`, { headers: { 'x-filler': 'a'.repeat(8_000) } })
     t.equal(small.status, 200, `${name}: 8 kB of headers pass`)
-    for (const [header, value] of [['authorization', `Bearer ${'a'.repeat(20_000)}`], ['cookie', `__Secure-refresh_token=${'a'.repeat(20_000)}`], ['x-filler', 'a'.repeat(17_000)]] as const) {
+    for (const [header, value] of [
+      ['authorization', `Bearer ${'a'.repeat(20_000)}`],
+      ['cookie', `__Secure-refresh_token=${'a'.repeat(20_000)}`],
+      ['x-filler', 'a'.repeat(17_000)],
+    ] as const) {
       const response = await fetch(`http://127.0.0.1:${port}/healthz`, { headers: { [header]: value } })
       t.equal(response.status, 431, `${name}: a ${value.length}-byte ${header} header → 431`)
       await response.body?.cancel()

@@ -13,8 +13,7 @@ t.test('a sub full of glob, hash-tag and protocol characters ends no one else’
   const clock = { now: () => Date.now() }
   const store = createRedisSessionStore(redis, { prefix: app.prefix, idleMs: 3_600_000, graceMs: 10_000, clock })
   const sessions = createSessionService({ store, clock, absoluteTtlSeconds: 86_400 })
-  const start = (sub: string) =>
-    sessions.start({ identity: { sub, email: `${sub}@example.com`, roles: ['user'] }, clientId: 'cli', scope: ['todos:read'], audience: 'todo-api', userAgent: null })
+  const start = (sub: string) => sessions.start({ identity: { sub, email: `${sub}@example.com`, roles: ['user'] }, clientId: 'cli', scope: ['todos:read'], audience: 'todo-api', userAgent: null })
   const victims = ['alice', 'alice-2', 'user:alice', '{alice}']
   for (const sub of victims) await start(sub)
 

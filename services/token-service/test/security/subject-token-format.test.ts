@@ -20,8 +20,7 @@ const verifier = createSubjectTokenVerifier(loadConfig({ BETTER_AUTH_JWKS_URL: j
 const nowSec = Math.floor(clock.now() / 1000)
 
 const b64 = (value: string | Uint8Array) => Buffer.from(value).toString('base64url')
-const claims = (extra: Record<string, unknown> = {}) =>
-  JSON.stringify({ sub: 'user-1', iss: issuer, aud: audience, iat: nowSec, exp: nowSec + 900, email: 'u1@example.com', ...extra })
+const claims = (extra: Record<string, unknown> = {}) => JSON.stringify({ sub: 'user-1', iss: issuer, aud: audience, iat: nowSec, exp: nowSec + 900, email: 'u1@example.com', ...extra })
 const header = (extra: Record<string, unknown> = {}) => JSON.stringify({ alg: 'EdDSA', kid: key.kid, ...extra })
 const withDuplicate = (json: string, name: string, value: unknown) => `${json.slice(0, -1)},${JSON.stringify(name)}:${JSON.stringify(value)}}`
 const bytesWith = (json: string, placeholder: string, bytes: number[]) => {

@@ -57,10 +57,13 @@ t.test('POST /oauth/revoke ends the session of a refresh token and answers 200 f
 })
 
 t.test('a client cannot revoke another client’s refresh token', async (t) => {
-  const app = await build(t, { ...env, CLIENTS: JSON.stringify([
-    { client_id: 'cli', refresh_token_delivery: 'body', scopes: ['todos:read'] },
-    { client_id: 'cli2', refresh_token_delivery: 'body', scopes: ['todos:read'] },
-  ]) })
+  const app = await build(t, {
+    ...env,
+    CLIENTS: JSON.stringify([
+      { client_id: 'cli', refresh_token_delivery: 'body', scopes: ['todos:read'] },
+      { client_id: 'cli2', refresh_token_delivery: 'body', scopes: ['todos:read'] },
+    ]),
+  })
   const { jwt } = await identity.signUp()
   const session = await signIn(app, jwt)
   t.equal((await revoke(app, { token: session.refresh_token!, client_id: 'cli2' })).statusCode, 200, '200, revealing nothing')
@@ -96,7 +99,10 @@ t.test('GET /sessions lists the caller’s live sessions and marks the current o
   t.equal(web.expires_at, new Date(clock.now() + 604_800_000).toISOString())
   t.equal(new Set(Object.keys(web)).size, 7)
   const fromWeb = await sessionsOf(app, a2.access_token)
-  t.same(fromWeb.map((s) => s.current), [true, false])
+  t.same(
+    fromWeb.map((s) => s.current),
+    [true, false],
+  )
 })
 
 t.test('DELETE /sessions/{id} ends one of the caller’s sessions and 404s for anyone else’s', async (t) => {

@@ -39,7 +39,10 @@ for (const kind of kinds) {
       t.equal((await service.list('bob')).length, 1)
       t.equal(await service.revoke('alice', one.session.sid), true)
       t.equal(await store.revokeForUser('alice', one.session.sid), false, 'already gone')
-      t.same((await service.list('alice')).map((s) => s.sid), [two.session.sid])
+      t.same(
+        (await service.list('alice')).map((s) => s.sid),
+        [two.session.sid],
+      )
     })
 
     t.test('sign out everywhere ends every session of the user and no one else’s', async (t) => {
@@ -104,8 +107,7 @@ for (const kind of kinds) {
           const ttl = await redis!.pttl(key)
           t.ok(ttl > 0 && ttl <= absoluteTtlSeconds * 1000, `${key} has a TTL`)
           const type = await redis!.type(key)
-          const dump =
-            type === 'hash' ? JSON.stringify(await redis!.hgetall(key)) : type === 'set' ? JSON.stringify(await redis!.smembers(key)) : JSON.stringify(await redis!.zrange(key, '0', '-1'))
+          const dump = type === 'hash' ? JSON.stringify(await redis!.hgetall(key)) : type === 'set' ? JSON.stringify(await redis!.smembers(key)) : JSON.stringify(await redis!.zrange(key, '0', '-1'))
           for (const token of [a.refreshToken, b.refreshToken]) t.notOk(dump.includes(token) || key.includes(token), `${key} holds no token`)
         }
         t.ok(JSON.stringify(await redis!.smembers(`${prefix}sess:{${a.session.sid}}:spent`)).includes(hashRefreshToken(a.refreshToken)), 'the spent set holds the hash')

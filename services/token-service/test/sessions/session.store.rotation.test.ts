@@ -87,7 +87,7 @@ for (const kind of kinds) {
     t.test('strings that are not refresh tokens (an access token, garbage) are refused', async (t) => {
       const { service } = await fixture(t, kind)
       await service.start(startInput())
-      for (const bad of ['eyJhbGciOiJFUzI1NiJ9.eyJzdWIiOiJ4In0.c2ln', '', 'x'.repeat(64) + '=', 'a'.repeat(63), '../../etc'.padEnd(64, 'a')]) {
+      for (const bad of ['eyJhbGciOiJFUzI1NiJ9.eyJzdWIiOiJ4In0.c2ln', '', `${'x'.repeat(64)}=`, 'a'.repeat(63), '../../etc'.padEnd(64, 'a')]) {
         await rejectsWith(t, service.refresh({ refreshToken: bad, clientId: 'cli' }), InvalidGrant, JSON.stringify(bad))
       }
     })
@@ -116,12 +116,7 @@ for (const kind of kinds) {
     t.test('refresh may narrow the scope but never widen it, and a refused widening spends nothing', async (t) => {
       const { service } = await fixture(t, kind)
       const start = await service.start({ ...startInput(), scope: ['todos:read'] })
-      await rejectsWith(
-        t,
-        service.refresh({ refreshToken: start.refreshToken, clientId: 'cli', scope: ['todos:read', 'todos:write'] }),
-        InvalidScope,
-        'widening refused',
-      )
+      await rejectsWith(t, service.refresh({ refreshToken: start.refreshToken, clientId: 'cli', scope: ['todos:read', 'todos:write'] }), InvalidScope, 'widening refused')
       await rejectsWith(t, service.refresh({ refreshToken: start.refreshToken, clientId: 'cli', audience: 'other-api' }), InvalidTarget, 'other audience refused')
       const narrowed = await service.refresh({ refreshToken: start.refreshToken, clientId: 'cli', scope: ['todos:read'] })
       t.same(narrowed.session.scope, ['todos:read'], 'the session keeps its scope')

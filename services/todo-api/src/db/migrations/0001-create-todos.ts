@@ -16,11 +16,7 @@ export async function up(db: Kysely<any>): Promise<void> {
   // GET /todos: where owner = $1 order by "order" nulls last, created_at, id (keyset paging).
   await db.schema.createIndex('todos_owner_order_idx').on('todos').columns(['owner', 'order', 'created_at', 'id']).execute()
   // GET /todos?completed=…: the same order within one completed value.
-  await db.schema
-    .createIndex('todos_owner_completed_order_idx')
-    .on('todos')
-    .columns(['owner', 'completed', 'order', 'created_at', 'id'])
-    .execute()
+  await db.schema.createIndex('todos_owner_completed_order_idx').on('todos').columns(['owner', 'completed', 'order', 'created_at', 'id']).execute()
   // updated_at is the database's to set: no UPDATE can forget it.
   await sql`
     create function todos_touch_updated_at() returns trigger language plpgsql as $$
