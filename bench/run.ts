@@ -2,7 +2,7 @@
 // Every server runs in its own process on loopback; the load comes from wrk (or autocannon when wrk
 // is not installed, or for the token-service scenarios that need per-connection refresh chains or a
 // paced rate). Each figure is reported as a ratio to a baseline measured in the same run, never as an
-// absolute pass/fail timing. Environment: BENCH_ONLY (verifier,todo-api,token-service), BENCH_DURATION
+// absolute pass/fail timing. Environment: BENCH_ONLY (verifier,todo-api,token-service; cluster only when named), BENCH_DURATION
 // (seconds per scenario, default 8), BENCH_CONNECTIONS (default 32), BENCH_LOAD (wrk|autocannon),
 // BENCH_NODE_OPTIONS (NODE_OPTIONS for every server, e.g. --max-semi-space-size=4), BENCH_EXEC_ARGV (node flags
 // NODE_OPTIONS refuses, e.g. --cpu-prof), BENCH_FROM=src (todo-api and token-service from their sources, not dist/), BENCH_COOLDOWN (idle seconds
@@ -17,6 +17,7 @@ import { startBenchIssuer, type BenchIssuer } from './lib/issuer.ts'
 import { defaultEngine, runLoad, type LoadOptions, type LoadResult } from './lib/load.ts'
 import { cpuTimeMs, peakRssMb, serverEnv, serverExecArgv } from './lib/server-process.ts'
 import { svgChart, table, type Row } from './lib/report.ts'
+import { clusterScenarios } from './lib/cluster.ts'
 import { tokenServiceScenarios, todoApiScenario } from './lib/services.ts'
 
 const root = join(import.meta.dirname, '..')
@@ -80,9 +81,27 @@ const loadAverage = os.loadavg().map((l) => Math.round(l * 100) / 100)
 process.stdout.write(`bench: ${os.cpus().length} cpus, node ${process.version}, load generator ${defaultEngine}, ${durationSec}s per scenario, ${connections} connections, load average ${loadAverage.join(' ')}\n`)
 
 // The services run as in production: built to dist/ first (the root `build` script: tsc), unless BENCH_FROM=src.
-if (process.env.BENCH_FROM !== 'src' && (want('todo-api') || want('token-service'))) {
+if (process.env.BENCH_FROM !== 'src' && (want('todo-api') || want('token-service') || only?.includes('cluster'))) {
   const { build } = (JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { scripts: { build: string } }).scripts
   execFileSync('sh', ['-c', build], { cwd: root, stdio: 'inherit', env: { ...process.env, PATH: `${join(root, 'node_modules/.bin')}:${process.env.PATH ?? ''}` } })
+}
+
+const machineFacts = () => ({ cpus: os.cpus().length, model: os.cpus()[0]?.model, node: process.version, loadAverageAtStart: loadAverage, loadAverageAtEnd: os.loadavg().map((l) => Math.round(l * 100) / 100) })
+
+// BENCH_ONLY=cluster (named explicitly; not part of the default run): token-service on a 3-master Redis
+// Cluster against one node, back to back. Its own results file, so the main results stay whole.
+if (only?.includes('cluster')) {
+  const results = await clusterScenarios({ root, connections, durationSec, notes })
+  if (typeof results === 'string') notes.push(results)
+  else {
+    const file = join(import.meta.dirname, 'results', 'cluster.json')
+    writeFileSync(file, `${JSON.stringify({ date: new Date().toISOString(), machine: machineFacts(), loadGenerator: defaultEngine, durationSec, connections, rows: results, notes }, null, 2)}\n`)
+    process.stdout.write(`\n${table(results)}\nwrote bench/results/cluster.json\n`)
+  }
+  if (only.every((o) => o === 'cluster')) {
+    for (const note of notes) process.stdout.write(`note: ${note}\n`)
+    process.exit(0)
+  }
 }
 
 const issuer = await startBenchIssuer()
@@ -188,7 +207,7 @@ await issuer.close()
 const stamp = new Date().toISOString()
 const output = join(import.meta.dirname, 'results')
 if (!existsSync(output)) mkdirSync(output, { recursive: true })
-const machine = { cpus: os.cpus().length, model: os.cpus()[0]?.model, node: process.version, loadAverageAtStart: loadAverage, loadAverageAtEnd: os.loadavg().map((l) => Math.round(l * 100) / 100) }
+const machine = machineFacts()
 const summary = { date: stamp, machine, loadGenerator: defaultEngine, serverNodeOptions: process.env.BENCH_NODE_OPTIONS ?? null, durationSec, connections, rows, notes }
 writeFileSync(join(output, 'latest.json'), `${JSON.stringify(summary, null, 2)}\n`)
 writeFileSync(join(output, 'latest.svg'), svgChart(rows, `req/s as a ratio (${stamp.slice(0, 10)}, ${os.cpus().length} cpus, ${defaultEngine}, load average ${loadAverage[0]})`))

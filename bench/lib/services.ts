@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs'
 import { join } from 'node:path'
-import { createTestRedisPrefix, createTestSchema, spawnService, spawnTokenService, startIdentity, type SpawnedService, type SpawnedTokenService } from '@todo-auth/testkit'
+import { createTestRedisPrefix, createTestSchema, spawnService, spawnTokenService, startIdentity, type SpawnedService, type SpawnedTokenService, type TrustedIdentity } from '@todo-auth/testkit'
 import { productionNodeFlags } from '../../scripts/production-flags.ts'
 import type { BenchIssuer } from './issuer.ts'
 import { runLoad, type LoadResult } from './load.ts'
@@ -76,60 +76,74 @@ interface ServiceRow extends LoadResult {
 }
 
 /**
- * token-service with real Redis and real BetterAuth JWTs (8 users, the exchange verifies each
- * Ed25519 signature every time): exchanges/s, refreshes/s (each connection follows its own rotation
- * chain), p99 at half of each peak (a constant-rate open loop, bench/lib/paced.ts), and the peak RSS after all of it.
+ * The load a token-service takes in the bench: exchanges of real BetterAuth JWTs (8 users, the exchange
+ * verifies each Ed25519 signature every time) and refreshes where each connection follows its own rotation
+ * chain; either at peak or at a constant `rate` (bench/lib/paced.ts).
+ */
+export async function tokenServiceLoad(service: SpawnedTokenService, jwts: readonly string[], options: Omit<Common, 'root'> & { notes: string[] }) {
+  const url = service.tokenUrl
+  const form = 'application/x-www-form-urlencoded'
+  const bodies = jwts.map((jwt) =>
+    new URLSearchParams({
+      grant_type: 'urn:ietf:params:oauth:grant-type:token-exchange',
+      subject_token: jwt,
+      subject_token_type: 'urn:ietf:params:oauth:token-type:jwt',
+      client_id: 'cli',
+    }).toString(),
+  )
+  const run = { url, method: 'POST' as const, connections: options.connections, durationSec: options.durationSec, headers: { 'content-type': form } }
+  const exchange = (rate?: number, durationSec = options.durationSec) => measured(service, () => (rate ? runPaced({ ...run, durationSec, bodies, rate }) : runLoad({ ...run, durationSec, bodies })))
+
+  /** Rotation chains: twice as many as connections, each from its own freshly exchanged refresh token. */
+  async function refresh(rate?: number, durationSec = options.durationSec) {
+    const seeds: string[] = []
+    for (let i = 0; i < options.connections * 2; i += 1) {
+      const response = await fetch(url, { method: 'POST', headers: { 'content-type': form }, body: bodies[i % bodies.length] })
+      const body = (await response.json()) as { refresh_token?: string }
+      if (!body.refresh_token) throw new Error(`exchange returned no refresh_token (${response.status})`)
+      seeds.push(body.refresh_token)
+    }
+    const chains = { seeds, bodyPrefix: 'grant_type=refresh_token&client_id=cli&refresh_token=' }
+    const result = await measured(service, () => (rate ? runPaced({ ...run, durationSec, chains, rate }) : runLoad({ ...run, durationSec, chains })))
+    if (result.starved) options.notes.push(`refresh${rate ? ' (paced)' : ''}: ${result.starved} requests found every chain waiting for its answer`)
+    return result
+  }
+  return { exchange, refresh }
+}
+
+/** token-service as the bench starts it (production build unless BENCH_FROM=src): on a key prefix of the machine's Redis, or on the Redis that `env` names. */
+export async function spawnBenchTokenService(root: string, identity: TrustedIdentity, redis: { redisPrefix: string } | { env: Record<string, string> }): Promise<SpawnedTokenService> {
+  const { entry, execArgv } = serviceEntry(root, 'token-service')
+  return spawnTokenService({
+    entry,
+    execArgv,
+    identity,
+    ...('redisPrefix' in redis ? { redisPrefix: redis.redisPrefix } : {}),
+    env: {
+      LOG_LEVEL: 'warn',
+      // The bench's one client address would trip the per-IP limit at once; the limiter still runs (one Redis call per request).
+      RATE_LIMIT_MAX: '100000000',
+      ...('env' in redis ? redis.env : {}),
+      ...serverEnv(),
+    },
+  })
+}
+
+/**
+ * token-service with real Redis and real BetterAuth JWTs: exchanges/s, refreshes/s, p99 at half of each
+ * peak, and the peak RSS after all of it.
  */
 export async function tokenServiceScenarios(options: Common & { notes: string[] }): Promise<string | ServiceRow[]> {
-  const { notes } = options
-  const { entry, execArgv } = serviceEntry(options.root, 'token-service')
-  if (!existsSync(entry)) return 'token-service not built yet: not measured'
+  if (!existsSync(serviceEntry(options.root, 'token-service').entry)) return 'token-service not built yet: not measured'
   const identity = await startIdentity()
   const { prefix, cleanup } = createTestRedisPrefix('bench')
   let service: SpawnedTokenService | undefined
   try {
-    service = await spawnTokenService({
-      entry,
-      execArgv,
-      redisPrefix: prefix,
-      identity,
-      env: {
-        LOG_LEVEL: 'warn',
-        // The bench's one client address would trip the per-IP limit at once; the limiter still runs (one Redis call per request).
-        RATE_LIMIT_MAX: '100000000',
-        ...serverEnv(),
-      },
-    })
-    const url = service.tokenUrl
+    service = await spawnBenchTokenService(options.root, identity, { redisPrefix: prefix })
     const jwts: string[] = []
     for (let i = 0; i < 8; i += 1) jwts.push((await identity.signUp()).jwt)
-    const form = 'application/x-www-form-urlencoded'
-    const bodies = jwts.map((jwt) =>
-      new URLSearchParams({
-        grant_type: 'urn:ietf:params:oauth:grant-type:token-exchange',
-        subject_token: jwt,
-        subject_token_type: 'urn:ietf:params:oauth:token-type:jwt',
-        client_id: 'cli',
-      }).toString(),
-    )
-    const run = { url, method: 'POST' as const, connections: options.connections, durationSec: options.durationSec, headers: { 'content-type': form } }
     const warmUpSec = Math.max(3, Math.ceil(options.durationSec / 2))
-    const exchange = (rate?: number, durationSec = options.durationSec) => measured(service!, () => (rate ? runPaced({ ...run, durationSec, bodies, rate }) : runLoad({ ...run, durationSec, bodies })))
-
-    /** Rotation chains: twice as many as connections, each from its own freshly exchanged refresh token. */
-    async function refresh(rate?: number, durationSec = options.durationSec) {
-      const seeds: string[] = []
-      for (let i = 0; i < options.connections * 2; i += 1) {
-        const response = await fetch(url, { method: 'POST', headers: { 'content-type': form }, body: bodies[i % bodies.length] })
-        const body = (await response.json()) as { refresh_token?: string }
-        if (!body.refresh_token) throw new Error(`exchange returned no refresh_token (${response.status})`)
-        seeds.push(body.refresh_token)
-      }
-      const chains = { seeds, bodyPrefix: 'grant_type=refresh_token&client_id=cli&refresh_token=' }
-      const result = await measured(service!, () => (rate ? runPaced({ ...run, durationSec, chains, rate }) : runLoad({ ...run, durationSec, chains })))
-      if (result.starved) notes.push(`refresh${rate ? ' (paced)' : ''}: ${result.starved} requests found every chain waiting for its answer`)
-      return result
-    }
+    const { exchange, refresh } = await tokenServiceLoad(service, jwts, options)
 
     await exchange()
     const exchangePeak = await exchange()

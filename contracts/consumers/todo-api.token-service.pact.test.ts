@@ -55,7 +55,8 @@ const accessTokenMessage = {
  */
 function documentedDefault(name: string): string {
   const doc = readFileSync(new URL('../../docs/configuration.md', import.meta.url), 'utf8')
-  const value = new RegExp(`^\\| \`${name}\` \\| \`([^\`]*)\` \\|`, 'm').exec(doc)?.[1]
+  // A row of the generated table: | `NAME` | what it accepts | `default` | description |
+  const value = new RegExp(`^\\| \`${name}\` \\| [^|]* \\| \`([^\`]*)\` \\|`, 'm').exec(doc)?.[1]
   if (value === undefined) throw new Error(`docs/configuration.md states no default of ${name}`)
   return value
 }

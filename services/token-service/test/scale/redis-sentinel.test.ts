@@ -8,7 +8,7 @@ import t from 'tap'
 import { exchange, refresh, sleep, spawnTokenService, startIdentity, startRedisSentinel, type TokenReply } from '@todo-auth/testkit'
 
 /** The bound this test holds the failover to (docs/operations.md gives the figure measured here). */
-const FAILOVER_BOUND_MS = 15_000
+const FAILOVER_BOUND_MS = 30_000
 
 const group = await startRedisSentinel({ sentinels: 3, replicas: 2, downAfterMs: 1000 })
 t.teardown(() => group.stop())
@@ -95,11 +95,15 @@ t.test('the master dies mid-traffic: 503s during the failover, then service agai
     `each 503 came quickly (slowest ${Math.max(0, ...unavailable).toFixed(0)} ms of ${unavailable.length})`,
   )
 
-  // Every chain's acknowledged refresh token still works on the promoted master.
+  // Every chain's acknowledged refresh token still works on the promoted master. A 503 means "not yet"
+  // (the remaining replica may still be re-syncing to the new master, so WAIT cannot be met): retried for
+  // a bounded time; what must never come is invalid_grant, a lost write.
   t.equal(chains.filter(Boolean).length, 6, 'six chains were acknowledged')
   for (const token of chains) {
-    const reply = await refresh(service.url, token)
-    t.equal(reply.status, 200, 'an acknowledged refresh token survived the failover')
+    let reply = await refresh(service.url, token)
+    for (const until = performance.now() + 15_000; reply.status === 503 && performance.now() < until; reply = await refresh(service.url, token)) await sleep(100)
+    t.equal(reply.status, 200, `an acknowledged refresh token survived the failover (${reply.body.error ?? 'ok'})`)
   }
+  if (!t.passing()) t.comment(`token-service said:\n${service.lines.slice(-20).join('\n')}`)
   t.comment(`failover: first success ${failoverMs.toFixed(0)} ms after SIGKILL of the master; ${unavailable.length} requests answered 503 meanwhile`)
 })
