@@ -4,7 +4,7 @@ import { jwt, type JwtOptions } from 'better-auth/plugins/jwt'
 import type { FastifyBaseLogger } from 'fastify'
 import type { IdentityConfig, JwtAlgorithm, LogLevel } from './config.ts'
 import type { IdentityDatabase } from './database.ts'
-import { sessionEventsPlugin, type RecordSessionEvent } from './session-events/plugin.ts'
+import { sessionEventsPlugin, type RecordSessionEvent } from './session-events/session-event-hooks.ts'
 
 /**
  * The only header BetterAuth reads the client address from. auth.routes.ts

@@ -123,7 +123,7 @@ export function loadConfig(env: Record<string, string | undefined>) {
     trustProxy: trustProxy.length === 1 && trustProxy[0] === 'none' ? (false as const) : trustProxy,
     rateLimitEnabled: values.RATE_LIMIT_ENABLED,
     logLevel: values.LOG_LEVEL,
-    /** Where session-ending events go (session-events/relay.ts); undefined: nowhere. */
+    /** Where session-ending events go (session-events/session-event-relay.ts); undefined: nowhere. */
     tokenServiceAdmin: values.TOKEN_SERVICE_ADMIN_URL !== undefined && values.TOKEN_SERVICE_ADMIN_TOKEN !== undefined ? adminChannel(values.TOKEN_SERVICE_ADMIN_URL, values.TOKEN_SERVICE_ADMIN_TOKEN) : undefined,
   }
   Object.defineProperty(config, 'secret', { enumerable: false })

@@ -4,7 +4,7 @@ import { jwtPluginOptions, type Auth } from './auth.ts'
 import type { IdentityConfig } from './config.ts'
 import type { IdentityDatabase } from './database.ts'
 import { IdentityStartupError } from './errors.ts'
-import { migrateOutbox } from './session-events/outbox.ts'
+import { migrateOutbox } from './session-events/session-event.repository.ts'
 
 export interface SigningKey {
   kid: string

@@ -1,9 +1,9 @@
 import type { FastifyInstance } from 'fastify'
 import type { IdentityConfig } from '../config.ts'
 import type { IdentityDatabase } from '../database.ts'
-import { SessionEventOutbox } from './outbox.ts'
-import type { RecordSessionEvent } from './plugin.ts'
-import { SessionEventRelay } from './relay.ts'
+import { SessionEventOutbox } from './session-event.repository.ts'
+import type { RecordSessionEvent } from './session-event-hooks.ts'
+import { SessionEventRelay } from './session-event-relay.ts'
 
 /**
  * The channel from identity to token-service (docs/sessions.md): BetterAuth's

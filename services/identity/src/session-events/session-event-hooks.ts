@@ -1,6 +1,6 @@
 import { createAuthMiddleware, isAPIError } from 'better-auth/api'
 import type { BetterAuthPlugin } from 'better-auth'
-import type { SessionEventReason } from './outbox.ts'
+import type { SessionEventReason } from './session-event.repository.ts'
 
 /** Records one "end every token-service session of this user" event (durably) and returns once it is stored. */
 export type RecordSessionEvent = (userId: string, reason: SessionEventReason) => Promise<void>

@@ -1,5 +1,5 @@
 import type { FastifyBaseLogger } from 'fastify'
-import type { SessionEvent, SessionEventOutbox } from './outbox.ts'
+import type { SessionEvent, SessionEventOutbox } from './session-event.repository.ts'
 
 export interface RelayOptions {
   outbox: SessionEventOutbox
