@@ -76,6 +76,15 @@ t.test('an admin banning a user ends their token-service sessions', async (t) =>
   const banned = await call('/admin/ban-user', admin.cookie, { userId: user.userId, banReason: 'test' })
   t.equal(banned.status, 200, banned.body)
   await expectEnded(t, user, 'banned')
+
+  // The admin plugin's update-user can ban too.
+  const other = await signedInUser(t)
+  const renamed = await call('/admin/update-user', admin.cookie, { userId: other.userId, data: { name: 'Renamed' } })
+  t.equal(renamed.status, 200, renamed.body)
+  t.notOk(logged('session_event_recorded', other.userId), 'an update that bans nobody records nothing')
+  const updated = await call('/admin/update-user', admin.cookie, { userId: other.userId, data: { banned: true } })
+  t.equal(updated.status, 200, updated.body)
+  await expectEnded(t, other, 'banned')
 })
 
 t.test('an admin removing a user ends their token-service sessions', async (t) => {
