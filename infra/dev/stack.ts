@@ -104,6 +104,9 @@ export function stackComponents(settings: StackSettings, secrets: DevSecrets): C
         TRUST_PROXY: '127.0.0.1',
         DATABASE_URL: settings.identityDatabaseUrl,
         PGLITE_DATA_DIR: settings.identityDatabaseUrl ? undefined : resolve(dataDir, 'identity-pglite'),
+        // Bans, deletions and password changes end the user's token-service sessions (docs/sessions.md).
+        TOKEN_SERVICE_ADMIN_URL: `http://${loopback(ports.tokenServiceAdmin)}`,
+        TOKEN_SERVICE_ADMIN_TOKEN: secrets.adminToken,
       },
     },
     {

@@ -6,6 +6,7 @@ import { errorHandler, notFoundHandler } from './errors.ts'
 import { loggerOptions } from './logger.ts'
 import { authRoutes } from './routes/auth.routes.ts'
 import { healthRoutes } from './routes/health.routes.ts'
+import { createSessionEvents } from './session-events/session-events.ts'
 import { prepareAuth } from './startup.ts'
 
 export interface AppDeps {
@@ -31,7 +32,8 @@ export async function buildApp(config: IdentityConfig, deps: AppDeps = {}): Prom
     const database = deps.database ?? (await openDatabase(config.database, { onIdleError: (err) => app.log.warn({ err }, 'idle database connection failed') }))
     if (!deps.database) app.addHook('onClose', () => database.close())
 
-    const auth = createAuth(config, database, app.log.child({ component: 'better-auth' }))
+    const sessionEvents = createSessionEvents(config, database, app)
+    const auth = createAuth(config, database, app.log.child({ component: 'better-auth' }), sessionEvents?.record)
     const key = await prepareAuth(auth, database, config)
     app.log.info({ event: 'signing_key_ready', kid: key.kid, alg: key.alg, database: database.kind }, 'signing key ready')
 
@@ -45,6 +47,7 @@ export async function buildApp(config: IdentityConfig, deps: AppDeps = {}): Prom
     await app.register(healthRoutes, { database })
     await app.register(authRoutes, { auth, baseURL: config.baseURL })
     await app.ready()
+    sessionEvents?.relay.start()
     return app
   } catch (error) {
     await app.close()

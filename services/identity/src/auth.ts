@@ -4,6 +4,7 @@ import { jwt, type JwtOptions } from 'better-auth/plugins/jwt'
 import type { FastifyBaseLogger } from 'fastify'
 import type { IdentityConfig, JwtAlgorithm, LogLevel } from './config.ts'
 import type { IdentityDatabase } from './database.ts'
+import { sessionEventsPlugin, type RecordSessionEvent } from './session-events/session-event-hooks.ts'
 
 /**
  * The only header BetterAuth reads the client address from. auth.routes.ts
@@ -55,7 +56,7 @@ const betterAuthLevel = (level: LogLevel) => (level === 'trace' || level === 'de
  * in production, cookie security guessed), and behaviour here is switched by
  * explicit settings only.
  */
-export function authOptions(config: IdentityConfig, database: IdentityDatabase, log: FastifyBaseLogger) {
+export function authOptions(config: IdentityConfig, database: IdentityDatabase, log: FastifyBaseLogger, recordSessionEvent?: RecordSessionEvent) {
   return {
     appName: 'todo-auth identity',
     baseURL: config.baseURL,
@@ -68,7 +69,14 @@ export function authOptions(config: IdentityConfig, database: IdentityDatabase, 
       // kysely's PGlite driver shares one connection, so concurrent transactions would interleave.
       transaction: database.kind === 'postgres',
     },
-    emailAndPassword: { enabled: true, autoSignIn: true, requireEmailVerification: false },
+    emailAndPassword: {
+      enabled: true,
+      autoSignIn: true,
+      requireEmailVerification: false,
+      ...(recordSessionEvent ? { onPasswordReset: ({ user }: { user: { id: string } }) => recordSessionEvent(user.id, 'password_reset') } : {}),
+    },
+    // Every way a user row goes (admin remove-user, delete-user and its callback) ends their token-service sessions.
+    ...(recordSessionEvent ? { databaseHooks: { user: { delete: { after: (user: { id: string }) => recordSessionEvent(user.id, 'deleted') } } } } : {}),
     trustedOrigins: [...config.trustedOrigins],
     rateLimit: { enabled: config.rateLimitEnabled, storage: 'memory' as const },
     telemetry: { enabled: false },
@@ -88,13 +96,13 @@ export function authOptions(config: IdentityConfig, database: IdentityDatabase, 
       trustedProxyHeaders: false,
       ipAddress: { ipAddressHeaders: [clientIpHeader] },
     },
-    plugins: [jwt(jwtPluginOptions(config)), admin({ defaultRole })],
+    plugins: [jwt(jwtPluginOptions(config)), admin({ defaultRole }), ...(recordSessionEvent ? [sessionEventsPlugin(recordSessionEvent)] : [])],
   } satisfies BetterAuthOptions
 }
 
 /** The BetterAuth instance: email + password, jwt plugin, admin plugin (role, banning). */
-export function createAuth(config: IdentityConfig, database: IdentityDatabase, log: FastifyBaseLogger) {
-  return betterAuth(authOptions(config, database, log))
+export function createAuth(config: IdentityConfig, database: IdentityDatabase, log: FastifyBaseLogger, recordSessionEvent?: RecordSessionEvent) {
+  return betterAuth(authOptions(config, database, log, recordSessionEvent))
 }
 
 export type Auth = ReturnType<typeof createAuth>

@@ -1,5 +1,5 @@
 import { Type } from 'typebox'
-import { boolean, checked, duration, isAddressOrCidr, isOrigin, list, loadEnv, notTogether, oneOf, optional, port, text, url, type Validator } from '@todo-auth/service-config'
+import { boolean, checked, ConfigErrorCode, configProblem, duration, isAddressOrCidr, isOrigin, list, loadEnv, notTogether, oneOf, optional, port, text, url, type ConfigRule, type Validator } from '@todo-auth/service-config'
 
 export { ConfigError } from '@todo-auth/service-config'
 
@@ -69,6 +69,16 @@ export const EnvSchema = Type.Object({
       "BetterAuth's rate limiter (in memory, per instance): sign-in/sign-up 3 per 10 s per client and path, others 100 per 10 s; answers 429 with `Retry-After`. `packages/testkit`'s `startIdentity` turns it off, since every test client shares one address.",
   }),
   LOG_LEVEL: oneOf(logLevels, { default: 'info', description: 'pino log level.' }),
+  TOKEN_SERVICE_ADMIN_URL: optional(
+    url({
+      example: 'http://token-service:3102',
+      description:
+        "token-service's admin listener (its `ADMIN_HOST`:`ADMIN_PORT`), reachable from identity and never through the gateway. With it, banning, deleting, a password change or reset and revoking all of a user's sessions in BetterAuth end every token-service session of the user (docs/sessions.md). Unset: they do not, and an operator must call the admin API.",
+    }),
+  ),
+  TOKEN_SERVICE_ADMIN_TOKEN: optional(
+    text({ minLength: 32, secret: true, example: "token-service's ADMIN_TOKEN", description: "token-service's `ADMIN_TOKEN`, sent as the bearer token of those calls. Never logged. Required with `TOKEN_SERVICE_ADMIN_URL`." }),
+  ),
 })
 
 /** better-auth reads these itself, behind our back; refusing them keeps this file the only reader. */
@@ -90,7 +100,7 @@ export function loadConfig(env: Record<string, string | undefined>) {
   const values = loadEnv(EnvSchema, env, {
     emptyIsUnset: false,
     unsupported,
-    rules: [notTogether('PGLITE_DATA_DIR', 'DATABASE_URL', 'it only applies to the embedded PGlite')],
+    rules: [notTogether('PGLITE_DATA_DIR', 'DATABASE_URL', 'it only applies to the embedded PGlite'), bothOrNeither('TOKEN_SERVICE_ADMIN_URL', 'TOKEN_SERVICE_ADMIN_TOKEN')],
   })
   const database: DatabaseConfig = values.DATABASE_URL !== undefined ? { kind: 'postgres', url: values.DATABASE_URL } : { kind: 'pglite', dataDir: values.PGLITE_DATA_DIR }
   const trustProxy = values.TRUST_PROXY
@@ -113,9 +123,26 @@ export function loadConfig(env: Record<string, string | undefined>) {
     trustProxy: trustProxy.length === 1 && trustProxy[0] === 'none' ? (false as const) : trustProxy,
     rateLimitEnabled: values.RATE_LIMIT_ENABLED,
     logLevel: values.LOG_LEVEL,
+    /** Where session-ending events go (session-events/session-event-relay.ts); undefined: nowhere. */
+    tokenServiceAdmin: values.TOKEN_SERVICE_ADMIN_URL !== undefined && values.TOKEN_SERVICE_ADMIN_TOKEN !== undefined ? adminChannel(values.TOKEN_SERVICE_ADMIN_URL, values.TOKEN_SERVICE_ADMIN_TOKEN) : undefined,
   }
   Object.defineProperty(config, 'secret', { enumerable: false })
   return Object.freeze(config)
+}
+
+/** The token is not enumerable, so it never ends up in JSON or a log line by accident. */
+function adminChannel(url: string, token: string): { readonly url: string; readonly token: string } {
+  return Object.freeze(Object.defineProperty({ url: url.replace(/\/+$/, '') }, 'token', { value: token, enumerable: false }) as { url: string; token: string })
+}
+
+/** A rule: `variable` is required when `other` is set, and the reverse. */
+function bothOrNeither<V>(variable: keyof V & string, other: keyof V & string): ConfigRule<V> {
+  return (values) =>
+    values[variable] !== undefined && values[other] === undefined
+      ? configProblem(other, `is required with ${variable}`, ConfigErrorCode.missing)
+      : values[other] !== undefined && values[variable] === undefined
+        ? configProblem(variable, `is required with ${other}`, ConfigErrorCode.missing)
+        : undefined
 }
 
 /** The configuration's type, derived from the schema through loadConfig. */

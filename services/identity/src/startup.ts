@@ -4,6 +4,7 @@ import { jwtPluginOptions, type Auth } from './auth.ts'
 import type { IdentityConfig } from './config.ts'
 import type { IdentityDatabase } from './database.ts'
 import { IdentityStartupError } from './errors.ts'
+import { migrateOutbox } from './session-events/session-event.repository.ts'
 
 export interface SigningKey {
   kid: string
@@ -13,12 +14,13 @@ export interface SigningKey {
 /**
  * Everything that must happen once before the first request, under the
  * database's start-up lock so that instances starting together do not race:
- * BetterAuth's migrations, then its signing key.
+ * BetterAuth's migrations and the session event outbox, then the signing key.
  */
 export async function prepareAuth(auth: Auth, database: IdentityDatabase, config: IdentityConfig): Promise<SigningKey> {
   return database.withStartupLock(async () => {
     const { runMigrations } = await getMigrations(auth.options)
     await runMigrations()
+    await migrateOutbox(database.db)
     return ensureSigningKey(auth, config)
   })
 }

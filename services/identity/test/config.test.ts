@@ -112,3 +112,17 @@ t.test('bad values are refused one by one', async (t) => {
     t.equal(problems.length, 1, `${name}: ${JSON.stringify(problems)}`)
   }
 })
+
+t.test('the token-service admin channel needs its URL and its token together; the token is never serialised', async (t) => {
+  t.equal(loadConfig({ BETTER_AUTH_SECRET: secret }).tokenServiceAdmin, undefined, 'unset: no channel')
+  const token = 'a'.repeat(32)
+  const config = loadConfig({ BETTER_AUTH_SECRET: secret, TOKEN_SERVICE_ADMIN_URL: 'http://token-service:3102/', TOKEN_SERVICE_ADMIN_TOKEN: token })
+  t.equal(config.tokenServiceAdmin?.url, 'http://token-service:3102')
+  t.equal(config.tokenServiceAdmin?.token, token)
+  t.notMatch(JSON.stringify(config), token)
+  t.same(problemsOf({ BETTER_AUTH_SECRET: secret, TOKEN_SERVICE_ADMIN_URL: 'http://token-service:3102' }), [{ variable: 'TOKEN_SERVICE_ADMIN_TOKEN', code: 'ERR_CONFIG_MISSING', message: 'is required with TOKEN_SERVICE_ADMIN_URL' }])
+  t.same(problemsOf({ BETTER_AUTH_SECRET: secret, TOKEN_SERVICE_ADMIN_TOKEN: token }), [{ variable: 'TOKEN_SERVICE_ADMIN_URL', code: 'ERR_CONFIG_MISSING', message: 'is required with TOKEN_SERVICE_ADMIN_TOKEN' }])
+  const short = problemsOf({ BETTER_AUTH_SECRET: secret, TOKEN_SERVICE_ADMIN_URL: 'ftp://x', TOKEN_SERVICE_ADMIN_TOKEN: 'short-admin-token' })
+  t.same(short.map((p) => p.variable).sort(), ['TOKEN_SERVICE_ADMIN_TOKEN', 'TOKEN_SERVICE_ADMIN_URL'])
+  t.notMatch(JSON.stringify(short), 'short-admin-token')
+})
