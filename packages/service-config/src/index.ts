@@ -23,3 +23,4 @@ export {
   type VariableMeta,
   type VariableOptions,
 } from './variables.ts'
+export { checkJsonBody, JsonBodyError, JsonBodyErrorCode, jsonMaxDepth } from './json-body.ts'

@@ -55,6 +55,8 @@ export interface StartedIdentity {
   signUp(opts?: SignUpOptions): Promise<SignedUpUser>
   /** GET /api/auth/token with this session cookie; returns the JWT. */
   getJwt(cookie: string): Promise<string>
+  /** Every stdout/stderr line of the process so far (its logs). */
+  lines: string[]
   /** Stops the process (SIGTERM) and drops its schema. Safe to call twice. */
   close(): Promise<void>
 }
@@ -133,6 +135,7 @@ export async function startIdentity(options: StartIdentityOptions = {}): Promise
     algorithms: [env.JWT_ALG!],
     signUp,
     getJwt,
+    lines: service.lines,
     close() {
       closed ??= (async () => {
         try {

@@ -2,6 +2,7 @@ import swagger from '@fastify/swagger'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify'
 import { sql, type Kysely } from 'kysely'
+import { checkJsonBody } from '@todo-auth/service-config'
 import { bearerAuthPlugin, createAccessTokenVerifier, createRemoteKeySet, type KeyResolver, type RemoteKeySet } from '@todo-auth/token-verifier'
 import type { TodoApiConfig } from './config.ts'
 import type { Database } from './db/schema.ts'
@@ -67,6 +68,9 @@ export async function buildApp(config: TodoApiConfig, deps: TodoApiDeps): Promis
   app.removeContentTypeParser('application/json')
   app.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
     if (body === '' && request.method === 'DELETE') return done(null, undefined)
+    // Too deep or a NUL character: ERR_JSON_TOO_DEEP / ERR_INVALID_CHARACTERS (400), before parsing.
+    const refused = checkJsonBody(body as string)
+    if (refused) return done(refused)
     parseJson(request, body as string, done)
   })
   registerErrorHandling(app)
