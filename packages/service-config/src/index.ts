@@ -24,3 +24,4 @@ export {
   type VariableOptions,
 } from './variables.ts'
 export { checkJsonBody, JsonBodyError, JsonBodyErrorCode, jsonMaxDepth } from './json-body.ts'
+export { redactQuery, serializeRequest, type LoggedRequest } from './log-request.ts'

@@ -2,7 +2,7 @@ import Fastify, { type FastifyInstance } from 'fastify'
 import { createRedisClient, pingWithin, type RedisClient } from './redis/redis-client.ts'
 import type { Config } from './config.ts'
 import { systemClock, type Clock } from './clock.ts'
-import { errorHandler } from './error-handler.ts'
+import { errorHandler, notFoundHandler } from './error-handler.ts'
 import { loggerOptions } from './logger.ts'
 import { healthRoutes } from './routes/health.routes.ts'
 import { createKeyManager, type KeyLifecycle, type KeyManager } from './keys/key-manager.ts'
@@ -70,6 +70,7 @@ export async function buildApp(config: Config, deps: Deps = {}): Promise<TokenSe
     requestIdHeader: false,
   })
   publicApp.setErrorHandler(errorHandler)
+  publicApp.setNotFoundHandler(notFoundHandler)
   publicApp.addHook('onSend', async (_request, reply) => {
     reply.header('x-content-type-options', 'nosniff')
   })
