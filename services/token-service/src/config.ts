@@ -137,7 +137,7 @@ const rules: readonly ConfigRule<Env>[] = [
   (v) => (v.DEPLOYMENT_MODE === 'production' && v.ADMIN_TOKEN === undefined ? configProblem('ADMIN_TOKEN', 'is required in production', ConfigErrorCode.missing) : undefined),
   (v) => (v.KEY_ENCRYPTION_KEY === undefined && modesSet(v).length > 0 ? configProblem('KEY_ENCRYPTION_KEY', 'is required with a Redis store (private keys are encrypted at rest)', ConfigErrorCode.missing) : undefined),
   (v) =>
-    v.REDIS_WAIT_REPLICAS > 0 && v.REDIS_REQUEST_DEADLINE < v.REDIS_WAIT_TIMEOUT + 200 ? configProblem('REDIS_REQUEST_DEADLINE', 'must be at least REDIS_WAIT_TIMEOUT + 200 ms (a write may wait that long for its replicas)') : undefined,
+    v.REDIS_WAIT_REPLICAS > 0 && v.REDIS_REQUEST_DEADLINE < v.REDIS_WAIT_TIMEOUT + 400 ? configProblem('REDIS_REQUEST_DEADLINE', 'must be at least REDIS_WAIT_TIMEOUT + 400 ms (a write may wait that long for its replicas)') : undefined,
   (v) => (v.KEY_ENCRYPTION_KEY_PREVIOUS !== undefined && v.KEY_ENCRYPTION_KEY === undefined ? onlyWith('KEY_ENCRYPTION_KEY_PREVIOUS', 'a new KEY_ENCRYPTION_KEY') : undefined),
 ]
 

@@ -8,15 +8,18 @@ export type RedisClient = Redis | Cluster
 const reconnect = (attempt: number) => Math.min(50 * 2 ** attempt, 1000)
 
 /**
- * How long a connection may owe a reply before it is taken for hung: half the
- * deadline, or longer than a WAIT for replicas may legitimately block it.
- * Always below the deadline (config.ts keeps REDIS_REQUEST_DEADLINE above
- * REDIS_WAIT_TIMEOUT + 200 ms), so the connection is dropped before the
- * first command times out and the request's next command fails at once.
+ * How long a connection may owe a reply before it is taken for hung: the
+ * deadline less 250 ms (at least half of it), and longer than a WAIT for
+ * replicas may legitimately block it; the slack keeps an event-loop stall
+ * from passing for a hang. Always below the deadline (config.ts keeps
+ * REDIS_REQUEST_DEADLINE at least REDIS_WAIT_TIMEOUT + 400 ms), so the
+ * connection is dropped before the first command times out and the
+ * request's next command fails at once.
  */
 export function hangDetectionMs(target: Pick<RedisConfig, 'requestDeadlineMs' | 'waitReplicas' | 'waitTimeoutMs'>): number {
-  const half = Math.floor(target.requestDeadlineMs / 2)
-  return target.waitReplicas > 0 ? Math.max(half, target.waitTimeoutMs + 100) : half
+  const deadline = target.requestDeadlineMs
+  const ownReplies = Math.max(Math.floor(deadline / 2), deadline - 250)
+  return target.waitReplicas > 0 ? Math.max(ownReplies, target.waitTimeoutMs + 250) : ownReplies
 }
 
 /**
