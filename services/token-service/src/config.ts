@@ -76,7 +76,7 @@ export const EnvSchema = Type.Object({
     minimum: 100,
     maximum: 30_000,
     description:
-      'The most a request waits for Redis, whatever it asks of it: no reply within it (Redis hung, not down) drops the connection, so the request and those after it answer 503 `temporarily_unavailable` at once until Redis answers again; /readyz gives up after a quarter of it (docs/operations.md §8).',
+      'The most a request waits for Redis, for the whole request (not per command): a connection that owes a reply for nearly that long (Redis hung, not down) is dropped, and the requests then answer 503 `temporarily_unavailable` at once until Redis answers again; /readyz gives up after a quarter of it. With REDIS_WAIT_REPLICAS at least REDIS_WAIT_TIMEOUT + 400 ms (docs/operations.md §8).',
   }),
   BETTER_AUTH_JWKS_URL: url({ default: 'http://127.0.0.1:3001/api/auth/jwks', description: "BetterAuth's JWKS." }),
   BETTER_AUTH_ISSUER: text({ default: 'http://localhost:8080/api/auth', description: 'Expected `iss` of BetterAuth JWTs (exact match).' }),
