@@ -23,3 +23,5 @@ export {
   type VariableMeta,
   type VariableOptions,
 } from './variables.ts'
+export { checkJsonBody, JsonBodyError, JsonBodyErrorCode, jsonMaxDepth } from './json-body.ts'
+export { redactQuery, serializeRequest, type LoggedRequest } from './log-request.ts'

@@ -94,6 +94,26 @@ async function waitFor(check: () => Promise<boolean>, timeoutMs: number, message
 
 const common = ['--bind', '127.0.0.1', '--save', '', '--protected-mode', 'no', '--loglevel', 'warning']
 
+/** One standalone node on a free loopback port, no persistence: a Redis of the test's own to pause or kill. */
+export async function startRedisServer(): Promise<RedisServer & { readonly url: string; stop(): Promise<void> }> {
+  const dir = mkdtempSync(join(tmpdir(), 'redis-server-'))
+  const port = await freePort()
+  try {
+    const server = await startServer(dir, [...common, '--port', String(port), '--dir', dir], port)
+    return Object.assign(server, {
+      url: `redis://127.0.0.1:${port}`,
+      async stop() {
+        server.resume()
+        await server.kill()
+        rmSync(dir, { recursive: true, force: true })
+      },
+    })
+  } catch (error) {
+    rmSync(dir, { recursive: true, force: true })
+    throw error
+  }
+}
+
 export interface RedisCluster {
   /** Every node, masters first. */
   readonly nodes: readonly RedisServer[]

@@ -2,7 +2,7 @@ import Fastify, { type FastifyInstance } from 'fastify'
 import { createAuth } from './auth.ts'
 import type { IdentityConfig } from './config.ts'
 import { openDatabase, type IdentityDatabase } from './database.ts'
-import { errorHandler, notFoundHandler } from './errors.ts'
+import { errorHandler, guardJsonParser, notFoundHandler } from './errors.ts'
 import { loggerOptions } from './logger.ts'
 import { authRoutes } from './routes/auth.routes.ts'
 import { healthRoutes } from './routes/health.routes.ts'
@@ -39,6 +39,7 @@ export async function buildApp(config: IdentityConfig, deps: AppDeps = {}): Prom
 
     // JSON only: no form or text/plain "simple request" path into the auth endpoints (checklist R50).
     app.removeContentTypeParser(['text/plain'])
+    guardJsonParser(app)
     app.setErrorHandler(errorHandler)
     app.setNotFoundHandler(notFoundHandler)
     app.addHook('onSend', async (_request, reply) => {

@@ -1,4 +1,5 @@
 import type { FastifyServerOptions } from 'fastify'
+import { serializeRequest } from '@todo-auth/service-config'
 import type { LogLevel } from './config.ts'
 
 type Stream = { write(line: string): void }
@@ -24,11 +25,7 @@ export function loggerOptions(level: LogLevel, stream?: Stream): NonNullable<Fas
   return {
     level,
     redact: { paths: redactPaths, censor: '[redacted]' },
-    serializers: {
-      req(request) {
-        return { method: request.method, url: (request.url ?? '').split('?')[0], remoteAddress: request.ip }
-      },
-    },
+    serializers: { req: serializeRequest },
     ...(stream ? { stream } : {}),
   }
 }

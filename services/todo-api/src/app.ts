@@ -2,6 +2,7 @@ import swagger from '@fastify/swagger'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify'
 import { sql, type Kysely } from 'kysely'
+import { checkJsonBody, serializeRequest } from '@todo-auth/service-config'
 import { bearerAuthPlugin, createAccessTokenVerifier, createRemoteKeySet, type KeyResolver, type RemoteKeySet } from '@todo-auth/token-verifier'
 import type { TodoApiConfig } from './config.ts'
 import type { Database } from './db/schema.ts'
@@ -20,9 +21,6 @@ export interface TodoApiDeps {
   /** Where logs go; default stdout. */
   logStream?: NonNullable<Exclude<FastifyServerOptions['logger'], boolean | undefined>>['stream']
 }
-
-/** A URL with any `access_token` value masked: tokens are never logged (R19), even when refused. */
-const maskUrl = (url: string) => url.replace(/([?&]access_token=)[^&]*/gi, '$1[redacted]')
 
 /** token-service's JWKS as configured. */
 export function createTokenKeySet(config: TodoApiConfig, now?: () => number): RemoteKeySet {
@@ -44,13 +42,8 @@ export async function buildApp(config: TodoApiConfig, deps: TodoApiDeps): Promis
       level: config.logLevel,
       ...(deps.logStream ? { stream: deps.logStream } : {}),
       redact: ['req.headers.authorization', 'req.headers.cookie', 'res.headers["set-cookie"]'],
-      serializers: {
-        req: (request: { method: string; url: string; ip?: string; socket?: { remoteAddress?: string } }) => ({
-          method: request.method,
-          url: maskUrl(request.url),
-          remoteAddress: request.ip ?? request.socket?.remoteAddress,
-        }),
-      },
+      // No query string in any log line: tokens are never logged (R19), even when refused.
+      serializers: { req: serializeRequest },
     },
     bodyLimit: config.bodyLimit,
     trustProxy: config.trustProxy.length > 0 ? [...config.trustProxy] : false,
@@ -67,6 +60,9 @@ export async function buildApp(config: TodoApiConfig, deps: TodoApiDeps): Promis
   app.removeContentTypeParser('application/json')
   app.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
     if (body === '' && request.method === 'DELETE') return done(null, undefined)
+    // Too deep or a NUL character: ERR_JSON_TOO_DEEP / ERR_INVALID_CHARACTERS (400), before parsing.
+    const refused = checkJsonBody(body as string)
+    if (refused) return done(refused)
     parseJson(request, body as string, done)
   })
   registerErrorHandling(app)

@@ -11,6 +11,8 @@ const catalog: Record<TodoApiErrorCode, { title: string; detail: string }> = {
   ERR_AUTH_UNAVAILABLE: { title: 'Service Unavailable', detail: 'Access tokens cannot be verified right now; retry later.' },
   ERR_VALIDATION: { title: 'Bad Request', detail: 'The request is invalid.' },
   ERR_MALFORMED_JSON: { title: 'Bad Request', detail: 'The body is not acceptable JSON.' },
+  ERR_JSON_TOO_DEEP: { title: 'Bad Request', detail: 'The body is nested too deeply.' },
+  ERR_INVALID_CHARACTERS: { title: 'Bad Request', detail: 'The body contains a NUL character.' },
   ERR_INVALID_CURSOR: { title: 'Bad Request', detail: 'The paging cursor is invalid.' },
   ERR_INVALID_HOST: { title: 'Bad Request', detail: 'The Host header is invalid.' },
   ERR_BAD_REQUEST: { title: 'Bad Request', detail: 'The request is invalid.' },

@@ -78,7 +78,7 @@ const cases: Case[] = [
   { name: 'title an array', ...post, headers: json, body: { title: ['x'] }, status: 400, code: 'ERR_VALIDATION' },
   { name: 'title an object', ...post, headers: json, body: { title: { toString: 'x' } }, status: 400, code: 'ERR_VALIDATION' },
   { name: 'title missing', ...post, headers: json, body: { completed: true }, status: 400, code: 'ERR_VALIDATION' },
-  { name: 'title with a NUL', ...post, headers: json, body: { title: 'a\u0000b' }, status: 400, code: 'ERR_VALIDATION' },
+  { name: 'title with a NUL', ...post, headers: json, body: { title: 'a\u0000b' }, status: 400, code: 'ERR_INVALID_CHARACTERS' },
   { name: 'unknown field', ...post, headers: json, body: { title: 'x', priority: 1 }, status: 400, code: 'ERR_VALIDATION' },
   { name: 'owner is not client-settable', ...post, headers: json, body: { title: 'x', owner: 'user-b' }, status: 400, code: 'ERR_VALIDATION' },
   { name: 'id is not client-settable', ...post, headers: json, body: { title: 'x', id: existing.id }, status: 400, code: 'ERR_VALIDATION' },

@@ -1,8 +1,8 @@
 import Fastify, { type FastifyInstance } from 'fastify'
-import { createRedisClient, type RedisClient } from './redis/redis-client.ts'
+import { createRedisClient, pingWithin, type RedisClient } from './redis/redis-client.ts'
 import type { Config } from './config.ts'
 import { systemClock, type Clock } from './clock.ts'
-import { errorHandler } from './error-handler.ts'
+import { errorHandler, notFoundHandler } from './error-handler.ts'
 import { loggerOptions } from './logger.ts'
 import { healthRoutes } from './routes/health.routes.ts'
 import { createKeyManager, type KeyLifecycle, type KeyManager } from './keys/key-manager.ts'
@@ -70,6 +70,7 @@ export async function buildApp(config: Config, deps: Deps = {}): Promise<TokenSe
     requestIdHeader: false,
   })
   publicApp.setErrorHandler(errorHandler)
+  publicApp.setNotFoundHandler(notFoundHandler)
   publicApp.addHook('onSend', async (_request, reply) => {
     reply.header('x-content-type-options', 'nosniff')
   })
@@ -131,13 +132,8 @@ export async function buildApp(config: Config, deps: Deps = {}): Promise<TokenSe
 
   const readiness = async () => {
     const checks: Record<string, boolean> = {}
-    checks.store = redis
-      ? redis.status === 'ready' &&
-        (await redis.ping().then(
-          () => true,
-          () => false,
-        ))
-      : true
+    // A quarter of the request deadline: readiness fails fast while Redis hangs (docs/operations.md §8).
+    checks.store = redis ? await pingWithin(redis, (config.redis?.requestDeadlineMs ?? 1000) / 4) : true
     checks.keys = keys.loaded
     return { ready: Object.values(checks).every(Boolean), checks }
   }

@@ -70,6 +70,14 @@ export const EnvSchema = Type.Object({
       'Replicas that must acknowledge (Redis WAIT) every session, refresh and key write before it is answered; fewer within REDIS_WAIT_TIMEOUT: 503 `temporarily_unavailable`. 1 with Sentinel or a Cluster with replicas: a failover then loses no answered write (docs/operations.md).',
   }),
   REDIS_WAIT_TIMEOUT: duration({ unit: 'milliseconds', default: 500, minimum: 1, maximum: 10_000, description: 'How long one write waits for REDIS_WAIT_REPLICAS acknowledgements.' }),
+  REDIS_REQUEST_DEADLINE: duration({
+    unit: 'milliseconds',
+    default: 1000,
+    minimum: 100,
+    maximum: 30_000,
+    description:
+      'The most a request waits for Redis, for the whole request (not per command): a connection that owes a reply for nearly that long (Redis hung, not down) is dropped, and the requests then answer 503 `temporarily_unavailable` at once until Redis answers again; /readyz gives up after a quarter of it. With REDIS_WAIT_REPLICAS at least REDIS_WAIT_TIMEOUT + 400 ms (docs/operations.md §8).',
+  }),
   BETTER_AUTH_JWKS_URL: url({ default: 'http://127.0.0.1:3001/api/auth/jwks', description: "BetterAuth's JWKS." }),
   BETTER_AUTH_ISSUER: text({ default: 'http://localhost:8080/api/auth', description: 'Expected `iss` of BetterAuth JWTs (exact match).' }),
   BETTER_AUTH_AUDIENCE: text({ default: 'token-service', description: 'Expected `aud` of BetterAuth JWTs.' }),
@@ -102,6 +110,8 @@ export type RedisConfig = (
   /** Replicas every write waits for (WAIT), and for how long; 0: none. */
   readonly waitReplicas: number
   readonly waitTimeoutMs: number
+  /** REDIS_REQUEST_DEADLINE: the longest any command (hence any request) waits for a reply. */
+  readonly requestDeadlineMs: number
 }
 
 const modesSet = (v: Env) => redisModes.filter((name) => v[name] !== undefined)
@@ -126,6 +136,8 @@ const rules: readonly ConfigRule<Env>[] = [
   (v) => (v.DEPLOYMENT_MODE === 'production' && !v.COOKIE_SECURE ? configProblem('COOKIE_SECURE', 'must be true in production') : undefined),
   (v) => (v.DEPLOYMENT_MODE === 'production' && v.ADMIN_TOKEN === undefined ? configProblem('ADMIN_TOKEN', 'is required in production', ConfigErrorCode.missing) : undefined),
   (v) => (v.KEY_ENCRYPTION_KEY === undefined && modesSet(v).length > 0 ? configProblem('KEY_ENCRYPTION_KEY', 'is required with a Redis store (private keys are encrypted at rest)', ConfigErrorCode.missing) : undefined),
+  (v) =>
+    v.REDIS_WAIT_REPLICAS > 0 && v.REDIS_REQUEST_DEADLINE < v.REDIS_WAIT_TIMEOUT + 400 ? configProblem('REDIS_REQUEST_DEADLINE', 'must be at least REDIS_WAIT_TIMEOUT + 400 ms (a write may wait that long for its replicas)') : undefined,
   (v) => (v.KEY_ENCRYPTION_KEY_PREVIOUS !== undefined && v.KEY_ENCRYPTION_KEY === undefined ? onlyWith('KEY_ENCRYPTION_KEY_PREVIOUS', 'a new KEY_ENCRYPTION_KEY') : undefined),
 ]
 
@@ -137,6 +149,7 @@ function redisOf(v: Env): RedisConfig | undefined {
     tlsCaFile: v.REDIS_TLS_CA_FILE,
     waitReplicas: v.REDIS_WAIT_REPLICAS,
     waitTimeoutMs: v.REDIS_WAIT_TIMEOUT,
+    requestDeadlineMs: v.REDIS_REQUEST_DEADLINE,
   }
   if (v.REDIS_URL !== undefined) return Object.freeze({ mode: 'single', url: v.REDIS_URL, ...shared })
   if (v.REDIS_CLUSTER_NODES !== undefined) return Object.freeze({ mode: 'cluster', nodes: v.REDIS_CLUSTER_NODES, ...shared })

@@ -50,6 +50,15 @@ export function errorHandler(error: FastifyError | Error, request: FastifyReques
   reply.send(isOAuthPath(request) ? { error: 'server_error', error_description: 'internal error' } : { code: 'INTERNAL', message: 'internal error' })
 }
 
+/**
+ * An unknown path or method: a fixed 404. Fastify's default one echoes the
+ * whole URL, query string included, in its body and an info log line, so a
+ * token sent in a URL would land in both (R19).
+ */
+export function notFoundHandler(_request: FastifyRequest, reply: FastifyReply): void {
+  reply.code(404).header('cache-control', 'no-store').send({ code: 'NOT_FOUND', message: 'no such route' })
+}
+
 function isOAuthPath(request: FastifyRequest): boolean {
   return request.url.startsWith('/oauth/')
 }

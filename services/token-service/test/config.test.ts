@@ -4,7 +4,7 @@ import { fileURLToPath } from 'node:url'
 import t from 'tap'
 import { Cluster, Redis } from 'ioredis'
 import { ConfigError, loadConfig } from '../src/config.ts'
-import { createRedisClient } from '../src/redis/redis-client.ts'
+import { createRedisClient, hangDetectionMs } from '../src/redis/redis-client.ts'
 
 t.test('defaults give the SPEC ports, issuer and the web and cli clients', async (t) => {
   const config = loadConfig({})
@@ -114,7 +114,7 @@ const redisErrors = (env: Record<string, string>) => {
 t.test('each Redis mode becomes config.redis, with the shared auth and TLS settings', async (t) => {
   t.equal(loadConfig({}).redis, undefined, 'no mode: the in-process store')
   const single = loadConfig({ REDIS_URL: 'rediss://127.0.0.1:6380', KEY_ENCRYPTION_KEY: 'a'.repeat(64), REDIS_USERNAME: 'ts', REDIS_PASSWORD: 'pw-not-echoed' })
-  t.same(single.redis, { mode: 'single', url: 'rediss://127.0.0.1:6380', username: 'ts', password: 'pw-not-echoed', tls: true, tlsCaFile: undefined, waitReplicas: 0, waitTimeoutMs: 500 })
+  t.same(single.redis, { mode: 'single', url: 'rediss://127.0.0.1:6380', username: 'ts', password: 'pw-not-echoed', tls: true, tlsCaFile: undefined, waitReplicas: 0, waitTimeoutMs: 500, requestDeadlineMs: 1000 })
   t.equal(single.REDIS_URL, 'rediss://127.0.0.1:6380', 'REDIS_URL stays readable')
   const cluster = loadConfig({ REDIS_CLUSTER_NODES: 'redis-1:7000, redis-2:7001', REDIS_TLS: 'true', REDIS_TLS_CA_FILE: '/etc/ca.pem', KEY_ENCRYPTION_KEY: 'a'.repeat(64) })
   t.same(cluster.redis, {
@@ -129,6 +129,7 @@ t.test('each Redis mode becomes config.redis, with the shared auth and TLS setti
     tlsCaFile: '/etc/ca.pem',
     waitReplicas: 0,
     waitTimeoutMs: 500,
+    requestDeadlineMs: 1000,
   })
   const sentinel = loadConfig({ REDIS_SENTINELS: '10.0.0.1:26379,[::1]:26380', REDIS_SENTINEL_NAME: 'mymaster', REDIS_SENTINEL_PASSWORD: 's', KEY_ENCRYPTION_KEY: 'a'.repeat(64) })
   t.same(sentinel.redis, {
@@ -145,6 +146,7 @@ t.test('each Redis mode becomes config.redis, with the shared auth and TLS setti
     tlsCaFile: undefined,
     waitReplicas: 0,
     waitTimeoutMs: 500,
+    requestDeadlineMs: 1000,
   })
   t.ok(Object.isFrozen(sentinel.redis))
 })
@@ -183,6 +185,19 @@ t.test('each Redis mode gets its ioredis client: a Cluster, a Sentinel-discovere
   t.equal((single as Redis).options.db, 2)
   single.disconnect()
   t.equal(loadConfig({ ...kek, REDIS_URL: 'redis://r:6379', REDIS_WAIT_REPLICAS: '2', REDIS_WAIT_TIMEOUT: '250' }).redis?.waitReplicas, 2)
+})
+
+t.test('REDIS_REQUEST_DEADLINE bounds every command and drops a hung connection sooner', async (t) => {
+  const kek = { KEY_ENCRYPTION_KEY: 'a'.repeat(64), REDIS_URL: 'redis://r:6379' }
+  const single = createRedisClient(loadConfig({ ...kek, REDIS_REQUEST_DEADLINE: '800' }).redis!) as Redis
+  t.equal(single.options.commandTimeout, 800, 'no command waits longer than the deadline')
+  t.equal(single.options.socketTimeout, 550, 'a connection owing a reply for 250 ms less is dropped')
+  t.equal(hangDetectionMs({ requestDeadlineMs: 300, waitReplicas: 0, waitTimeoutMs: 500 }), 150, 'at least half the deadline')
+  single.disconnect()
+  t.equal(loadConfig(kek).redis?.requestDeadlineMs, 1000, 'default 1 s')
+  t.equal(hangDetectionMs({ requestDeadlineMs: 1200, waitReplicas: 1, waitTimeoutMs: 800 }), 1050, 'a WAIT for replicas (and an event-loop stall after it) is not taken for a hang')
+  t.throws(() => loadConfig({ ...kek, REDIS_WAIT_REPLICAS: '1', REDIS_WAIT_TIMEOUT: '900' }), /REDIS_REQUEST_DEADLINE must be at least REDIS_WAIT_TIMEOUT/)
+  t.throws(() => loadConfig({ ...kek, REDIS_REQUEST_DEADLINE: '50' }), /REDIS_REQUEST_DEADLINE/)
 })
 
 t.test('bad Redis settings are refused with their codes', async (t) => {

@@ -1,4 +1,5 @@
 import type { FastifyError, FastifyInstance } from 'fastify'
+import { JsonBodyError } from '@todo-auth/service-config'
 import { BearerAuthError } from '@todo-auth/token-verifier'
 import { isDatabaseUnavailable } from '../db/database.ts'
 import { TodoApiError, problem, type TodoApiErrorCode } from '../errors.ts'
@@ -24,6 +25,7 @@ export function registerErrorHandling(app: FastifyInstance): void {
     if (error instanceof BearerAuthError) {
       return reply.code(error.statusCode).headers(error.headers).type(problemType).send(problem(error.code))
     }
+    if (error instanceof JsonBodyError) return reply.code(400).type(problemType).send(problem(error.code, error.message))
     if (error instanceof TodoApiError) {
       return reply.code(error.statusCode).type(problemType).send(problem(error.code, error.message))
     }

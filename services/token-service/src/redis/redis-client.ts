@@ -8,9 +8,30 @@ export type RedisClient = Redis | Cluster
 const reconnect = (attempt: number) => Math.min(50 * 2 ** attempt, 1000)
 
 /**
+ * How long a connection may owe a reply before it is taken for hung: the
+ * deadline less 250 ms (at least half of it), and longer than a WAIT for
+ * replicas may legitimately block it; the slack keeps an event-loop stall
+ * from passing for a hang. Always below the deadline (config.ts keeps
+ * REDIS_REQUEST_DEADLINE at least REDIS_WAIT_TIMEOUT + 400 ms), so the
+ * connection is dropped before the first command times out and the
+ * request's next command fails at once.
+ */
+export function hangDetectionMs(target: Pick<RedisConfig, 'requestDeadlineMs' | 'waitReplicas' | 'waitTimeoutMs'>): number {
+  const deadline = target.requestDeadlineMs
+  const ownReplies = Math.max(Math.floor(deadline / 2), deadline - 250)
+  return target.waitReplicas > 0 ? Math.max(ownReplies, target.waitTimeoutMs + 250) : ownReplies
+}
+
+/**
  * A Redis client that fails fast while Redis is away (no offline queue, one
  * try per command) so requests get a quick 503 instead of hanging, and that
- * reconnects by itself so the service recovers when Redis returns. ioredis
+ * reconnects by itself so the service recovers when Redis returns. A Redis
+ * that hangs with its socket open is bounded by REDIS_REQUEST_DEADLINE: no
+ * command waits longer (commandTimeout), and a connection that owes a reply
+ * for hangDetectionMs (shorter) is dropped (socketTimeout), so every command
+ * sent after that fails at once (no offline queue) instead of each waiting
+ * in turn: a request costs one deadline at most, however many commands it
+ * sends. ioredis
  * does the cluster routing (MOVED/ASK, slot refresh) and the Sentinel
  * discovery (failoverDetector: a +switch-master reconnects at once).
  */
@@ -20,7 +41,8 @@ export function createRedisClient(target: RedisConfig, options: { connectionName
     connectionName: options.connectionName ?? 'token-service',
     maxRetriesPerRequest: 1,
     connectTimeout: 2000,
-    commandTimeout: 2000,
+    commandTimeout: target.requestDeadlineMs,
+    socketTimeout: hangDetectionMs(target),
     ...(target.username ? { username: target.username } : {}),
     ...(target.password ? { password: target.password } : {}),
     ...(tls ? { tls } : {}),
@@ -73,4 +95,27 @@ export function createSubscriber(client: RedisClient, connectionName: string): R
     })
   }
   return client.duplicate({ lazyConnect: true, enableOfflineQueue: true, maxRetriesPerRequest: null, connectionName })
+}
+
+/**
+ * PING for readiness, given up after `timeoutMs`: a probe must answer well
+ * before the orchestrator's own timeout even while Redis hangs undetected.
+ */
+export async function pingWithin(client: RedisClient, timeoutMs: number): Promise<boolean> {
+  if (client.status !== 'ready') return false
+  let timer: NodeJS.Timeout | undefined
+  const gaveUp = new Promise<boolean>((resolve) => {
+    timer = setTimeout(() => resolve(false), timeoutMs)
+  })
+  try {
+    return await Promise.race([
+      client.ping().then(
+        () => true,
+        () => false,
+      ),
+      gaveUp,
+    ])
+  } finally {
+    clearTimeout(timer)
+  }
 }

@@ -1,4 +1,5 @@
 import type { FastifyInstance } from 'fastify'
+import { checkJsonBody } from '@todo-auth/service-config'
 import type { RedisClient } from '../redis/redis-client.ts'
 import { InvalidRequest } from '../errors.ts'
 import type { GrantContext } from '../grants/grant.ts'
@@ -20,10 +21,13 @@ export async function oauthRoutes(app: FastifyInstance, opts: { context: GrantCo
   const { config } = opts.context
   await app.register(formBodyPlugin)
   // JSON bodies: Fastify's parser (secure-json-parse refuses __proto__ and constructor.prototype), plus the
-  // form parser's rule that a repeated parameter is invalid_request, which JSON.parse alone would hide (R56).
+  // form parser's rule that a repeated parameter is invalid_request, which JSON.parse alone would hide (R56),
+  // after the shared depth and NUL check (invalid_request too).
   const parseJson = app.getDefaultJsonParser('error', 'error')
   app.removeContentTypeParser('application/json')
   app.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
+    const refused = checkJsonBody(body as string)
+    if (refused) return done(new InvalidRequest(refused.message))
     parseJson(request, body as string, (error, value) => {
       if (error) return done(error)
       const repeated = repeatedMember(body as string)
