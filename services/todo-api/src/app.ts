@@ -5,6 +5,7 @@ import { sql, type Kysely } from 'kysely'
 import { bearerAuthPlugin, createAccessTokenVerifier, createRemoteKeySet, type KeyResolver, type RemoteKeySet } from '@todo-auth/token-verifier'
 import type { TodoApiConfig } from './config.ts'
 import type { Database } from './db/schema.ts'
+import { registerCors } from './http/cors.plugin.ts'
 import { registerErrorHandling } from './http/error-handler.ts'
 import { registerHealthRoutes } from './http/health.routes.ts'
 import { createHttpMetrics, registerMetrics } from './http/metrics.ts'
@@ -70,6 +71,7 @@ export async function buildApp(config: TodoApiConfig, deps: TodoApiDeps): Promis
     parseJson(request, body as string, done)
   })
   registerErrorHandling(app)
+  await registerCors(app, config.corsOrigins)
   app.addHook('onSend', async (_request, reply) => {
     reply.header('x-content-type-options', 'nosniff')
   })

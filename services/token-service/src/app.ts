@@ -15,6 +15,7 @@ import { createAuditLog, type AuditSink } from './admin/audit.ts'
 import { createMetrics, type Metrics } from './admin/metrics.ts'
 import { adminSessionsRoutes } from './admin/admin-sessions.routes.ts'
 import { oauthRoutes } from './routes/oauth.routes.ts'
+import { registerCors } from './plugins/cors.plugin.ts'
 import { registerAdminListener } from './admin/admin-listener.plugin.ts'
 import { sessionsRoutes } from './routes/sessions.routes.ts'
 import { createMemorySessionStore } from './sessions/memory-session.store.ts'
@@ -70,6 +71,7 @@ export async function buildApp(config: Config, deps: Deps = {}): Promise<TokenSe
     requestIdHeader: false,
   })
   publicApp.setErrorHandler(errorHandler)
+  await registerCors(publicApp, config)
   publicApp.addHook('onSend', async (_request, reply) => {
     reply.header('x-content-type-options', 'nosniff')
   })
