@@ -1,7 +1,8 @@
 // A frontend on another origin, in real Chromium: a page served by a tiny static server on a
 // second loopback port calls token-service and todo-api directly (no gateway). From an origin in
 // CORS_ORIGINS it exchanges a BetterAuth JWT with the body client `cli`, lists and creates todos
-// and refreshes; from any other origin the browser itself refuses every answer (fetch rejects).
+// and refreshes; the cookie client `web` works, credentialed, only from an origin it registers
+// (same site); from any other origin the browser itself refuses every answer (fetch rejects).
 import { existsSync } from 'node:fs'
 import { createServer, type Server } from 'node:http'
 import { resolve } from 'node:path'
@@ -30,10 +31,13 @@ t.test('a frontend on another origin, in Chromium', { skip: existsSync(chromiumP
   t.teardown(() => new Promise<void>((done) => allowed.server.close(() => done())))
   const stranger = await startPage()
   t.teardown(() => new Promise<void>((done) => stranger.server.close(() => done())))
+  // Listed in CORS_ORIGINS and registered for the cookie client `web` (same site as the API: another port of 127.0.0.1).
+  const cookieFrontend = await startPage()
+  t.teardown(() => new Promise<void>((done) => cookieFrontend.server.close(() => done())))
 
   const identity = await startIdentity({ embedded: true })
   t.teardown(() => identity.close())
-  const tokenService = await spawnTokenService({ identity, env: { CORS_ORIGINS: allowed.origin } })
+  const tokenService = await spawnTokenService({ identity, env: { CORS_ORIGINS: `${allowed.origin},${cookieFrontend.origin}`, WEB_ALLOWED_ORIGINS: cookieFrontend.origin } })
   t.teardown(() => tokenService.stop())
   const todoApi = await spawnService({
     entry: resolve(repoRoot, 'services/todo-api/src/server.ts'),
@@ -106,6 +110,31 @@ t.test('a frontend on another origin, in Chromium', { skip: existsSync(chromiumP
     t.equal(result.list, 200, 'GET /todos with the refreshed access token')
     t.same(result.titles, ['from another origin'])
     t.match(result.challenge, /^Bearer/, 'WWW-Authenticate is exposed to the page')
+  })
+
+  t.test('the cookie client: refused to an origin it does not register, credentialed for one it does', async (t) => {
+    const exchangeWeb = async (page: Page, jwt: string, credentials: 'include' | 'omit') =>
+      page.evaluate(
+        async ({ jwt, url, credentials }) => {
+          const form = (params: Record<string, string>): RequestInit => ({ method: 'POST', credentials, headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams(params) })
+          try {
+            const exchanged = await fetch(url, form({ grant_type: 'urn:ietf:params:oauth:grant-type:token-exchange', subject_token: jwt, subject_token_type: 'urn:ietf:params:oauth:token-type:jwt', client_id: 'web' }))
+            const first = (await exchanged.json()) as { error?: string; refresh_token?: string }
+            if (exchanged.status !== 200) return { exchange: exchanged.status, error: first.error }
+            // The refresh token lives only in the HttpOnly cookie; the refresh sends it back.
+            const refreshed = await fetch(url, form({ grant_type: 'refresh_token', client_id: 'web' }))
+            return { exchange: exchanged.status, inBody: first.refresh_token !== undefined, refresh: refreshed.status }
+          } catch (error) {
+            return { blocked: (error as Error).name }
+          }
+        },
+        { jwt, url: urls.token, credentials },
+      )
+    const notRegistered = await open(allowed.origin)
+    t.same(await exchangeWeb(notRegistered, (await identity.signUp()).jwt, 'include'), { blocked: 'TypeError' }, 'with credentials: no Allow-Credentials for an origin the cookie client does not register, so the browser blocks it')
+    t.same(await exchangeWeb(notRegistered, (await identity.signUp()).jwt, 'omit'), { exchange: 403, error: 'invalid_request' }, 'without: token-service itself refuses the cookie client to that origin')
+    const registered = await open(cookieFrontend.origin)
+    t.same(await exchangeWeb(registered, (await identity.signUp()).jwt, 'include'), { exchange: 200, inBody: false, refresh: 200 }, 'a registered same-site origin gets the cookie and refreshes with it')
   })
 
   t.test('from an origin not allowed: the browser blocks every answer', async (t) => {
