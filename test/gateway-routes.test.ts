@@ -43,6 +43,8 @@ async function startEcho(upstream: UpstreamName, hits: Echo[]): Promise<{ server
       hits.push(echo)
       const query = new URL(req.url ?? '/', 'http://x').searchParams
       const headers: Record<string, string | string[]> = { 'content-type': 'application/json', 'x-upstream': upstream }
+      // A CORS preflight is answered as a service would (the services' @fastify/cors), so the test sees it come back intact.
+      if (req.method === 'OPTIONS' && req.headers.origin) Object.assign(headers, { 'access-control-allow-origin': req.headers.origin, 'access-control-allow-methods': 'GET, POST', vary: 'Origin' })
       if (query.get('cookie')) headers['set-cookie'] = [`a=${query.get('cookie')}; Path=/; HttpOnly`, 'b=2; Path=/oauth; Secure']
       res.writeHead(Number(query.get('status') ?? 200), headers)
       res.end(req.method === 'HEAD' ? undefined : JSON.stringify(echo))
@@ -122,6 +124,23 @@ function gatewayTest(kind: GatewayKind) {
       t.equal(hits.length, before + 1, 'a 503 is passed on, not retried')
       const noContent = await fetch(`${base}/sessions/abc?status=204`, { method: 'DELETE' })
       t.equal(noContent.status, 204)
+    })
+
+    t.test('a CORS preflight on every route reaches its service, and its answer comes back unchanged', async (t) => {
+      const preflight = { origin: 'https://app.example.test', 'access-control-request-method': 'POST', 'access-control-request-headers': 'authorization,content-type' }
+      for (const [path, upstream] of routedPaths()) {
+        const response = await fetch(`${base}${path}`, { method: 'OPTIONS', headers: preflight })
+        t.equal(response.status, 200, `OPTIONS ${path}`)
+        t.equal(response.headers.get('access-control-allow-origin'), preflight.origin, `${path}: the service's Allow-Origin`)
+        t.equal(response.headers.get('access-control-allow-methods'), 'GET, POST', `${path}: the service's Allow-Methods`)
+        t.equal(response.headers.get('vary'), 'Origin', `${path}: Vary`)
+        const echo = (await response.json()) as Echo
+        t.equal(echo.upstream, upstream, `OPTIONS ${path} goes to ${upstream}`)
+        t.equal(echo.method, 'OPTIONS')
+        t.equal(echo.headers.origin, preflight.origin, `${path}: Origin is passed on`)
+        t.equal(echo.headers['access-control-request-method'], 'POST')
+        t.equal(echo.headers['access-control-request-headers'], 'authorization,content-type')
+      }
     })
 
     t.test('paths outside the table reach no service', async (t) => {

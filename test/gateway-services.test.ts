@@ -10,13 +10,14 @@ import { gatewayKinds, hostPort, nginxBinary, repoRoot, startGateway, type Gatew
 
 const origin = 'http://localhost:8080' // a trusted browser origin of identity and of the web client
 const table = loadRouteTable()
+const frontend = 'https://app.example.test' // a frontend on another origin, in both services' CORS_ORIGINS
 
 const redis = createTestRedisPrefix('t:gw')
 t.teardown(() => redis.cleanup())
 
 const identity = await startIdentity({ embedded: true, env: { TRUST_PROXY: '127.0.0.1' } })
 t.teardown(() => identity.close())
-const tokenService = await spawnTokenService({ redisPrefix: redis.prefix, identity, admin: true, env: { TRUST_PROXY: '127.0.0.1' } })
+const tokenService = await spawnTokenService({ redisPrefix: redis.prefix, identity, admin: true, env: { TRUST_PROXY: '127.0.0.1', CORS_ORIGINS: frontend } })
 const adminToken = tokenService.adminToken!
 t.teardown(() => tokenService.stop())
 const todoApi = await spawnService({
@@ -28,6 +29,7 @@ const todoApi = await spawnService({
     PGLITE_DATA_DIR: undefined,
     TOKEN_SERVICE_JWKS_URL: tokenService.jwksUrl,
     TRUST_PROXY: '127.0.0.1',
+    CORS_ORIGINS: frontend,
     LOG_LEVEL: 'info',
   },
 })
@@ -99,6 +101,26 @@ function gatewayTest(kind: GatewayKind) {
         list.map((x) => x.id),
         [todo.id],
       )
+    })
+
+    t.test('CORS preflights pass the gateway to each service and come back with its answer', async (t) => {
+      for (const [path, method, methods] of [
+        ['/oauth/token', 'POST', 'POST'],
+        ['/sessions', 'GET', 'GET, DELETE'],
+        ['/todos', 'POST', 'GET, POST, DELETE'],
+        ['/todos/abc', 'PATCH', 'GET, PATCH, DELETE'],
+      ] as const) {
+        const res = await fetch(`${base}${path}`, { method: 'OPTIONS', headers: { origin: frontend, 'access-control-request-method': method, 'access-control-request-headers': 'authorization,content-type' } })
+        await res.arrayBuffer()
+        t.equal(res.status, 204, `OPTIONS ${path}`)
+        t.equal(res.headers.get('access-control-allow-origin'), frontend, `${path}: Allow-Origin`)
+        t.equal(res.headers.get('access-control-allow-methods'), methods, `${path}: the route's methods`)
+        t.equal(res.headers.get('access-control-allow-headers'), 'Authorization, Content-Type')
+        t.match(res.headers.get('vary'), /Origin/)
+      }
+      const stranger = await fetch(`${base}/todos`, { method: 'OPTIONS', headers: { origin: 'https://evil.example.test', 'access-control-request-method': 'GET' } })
+      await stranger.arrayBuffer()
+      t.equal(stranger.headers.get('access-control-allow-origin'), null, 'an origin not listed gets nothing, through the gateway too')
     })
 
     t.test("token-service's admin listener is never reachable through the gateway", async (t) => {

@@ -47,7 +47,8 @@ const bodies = new WeakMap<object, Buffer>()
 
 /**
  * The development gateway: the route table of routes.json in front of the
- * services, for machines without nginx. It forwards the same X-Forwarded-*
+ * services, for machines without nginx. Every method is forwarded (CORS preflights too:
+ * CORS is answered by the services, CORS_ORIGINS). It forwards the same X-Forwarded-*
  * headers, enforces the same body limit and serves web/ with the same headers.
  */
 export async function buildDevGateway(config: GatewayConfig, table: RouteTable = loadRouteTable()): Promise<FastifyInstance> {

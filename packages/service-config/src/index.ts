@@ -3,10 +3,12 @@ export { loadEnv, expects, type ConfigRule, type EnvValues, type LoadEnvOptions 
 export { renderEnvTable } from './env-table.ts'
 export { notTogether } from './rules.ts'
 export { configErrorLine, configExitCode, loadConfigOrExit } from './exit-on-config-error.ts'
+export { corsAnswer, type CorsPolicy } from './cors-policy.ts'
 export { isAddressOrCidr, isOrigin, isUrl, parseHostPort, type HostPort, type Validator } from './validators.ts'
 export {
   boolean,
   checked,
+  corsOrigins,
   duration,
   hostPortList,
   integer,

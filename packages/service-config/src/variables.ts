@@ -1,5 +1,5 @@
 import { Type, type TSchema } from 'typebox'
-import { parseHostPort, isUrl, type HostPort, type Validator } from './validators.ts'
+import { parseHostPort, isOrigin, isUrl, type HostPort, type Validator } from './validators.ts'
 
 /**
  * What every variable declares besides its type. The keys end up in the
@@ -171,4 +171,20 @@ function decodeKey(raw: string, bytes: number): Buffer | undefined {
   if (/[+/]/.test(unpadded) && /[-_]/.test(unpadded)) return undefined
   const decoded = Buffer.from(unpadded.replace(/\+/g, '-').replace(/\//g, '_'), 'base64url')
   return decoded.length === bytes ? decoded : undefined
+}
+
+const originOrWildcard: Validator = { expects: 'an origin (`scheme://host[:port]`, no path)', test: (entry) => entry === '*' || isOrigin(entry) }
+
+/**
+ * `CORS_ORIGINS`: the exact origins allowed to call a service cross-origin;
+ * empty turns CORS off. `*` is refused: every allowed origin is named.
+ */
+export function corsOrigins(options: { readonly description: string }) {
+  return list({
+    default: '',
+    item: originOrWildcard,
+    check: (items) => (items.includes('*') ? '`*` is refused: list every allowed origin explicitly' : undefined),
+    example: 'https://app.example.com,https://admin.example.com',
+    description: options.description,
+  })
 }

@@ -3,12 +3,13 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify'
 import { sql, type Kysely } from 'kysely'
 import { checkJsonBody, serializeRequest } from '@todo-auth/service-config'
-import { bearerAuthPlugin, createAccessTokenVerifier, createRemoteKeySet, type KeyResolver, type RemoteKeySet } from '@todo-auth/token-verifier'
+import { bearerAuthPlugin, createAccessTokenVerifier, createRemoteKeySet, type KeyResolver, type KeySetEvent, type RemoteKeySet } from '@todo-auth/token-verifier'
 import type { TodoApiConfig } from './config.ts'
 import type { Database } from './db/schema.ts'
+import { registerCors } from './http/cors.plugin.ts'
 import { registerErrorHandling } from './http/error-handler.ts'
 import { registerHealthRoutes } from './http/health.routes.ts'
-import { createHttpMetrics, registerMetrics } from './http/metrics.ts'
+import { createHttpMetrics, registerMetrics, type HttpMetrics } from './http/metrics.ts'
 import { validatorCompiler } from './http/validator-compiler.ts'
 import { todoRoutes } from './todos/todo.routes.ts'
 
@@ -16,14 +17,16 @@ export interface TodoApiDeps {
   db: Kysely<Database>
   /** The access-token key set; default: a remote key set on config.token.jwksUrl. */
   keySet?: RemoteKeySet | KeyResolver
+  /** The metrics served at /metrics; default new ones (pass them to share with a keySet built outside: createTokenKeySet's onEvent). */
+  metrics?: HttpMetrics
   /** Injectable clock (ms since the epoch) for token checks. */
   now?: () => number
   /** Where logs go; default stdout. */
   logStream?: NonNullable<Exclude<FastifyServerOptions['logger'], boolean | undefined>>['stream']
 }
 
-/** token-service's JWKS as configured. */
-export function createTokenKeySet(config: TodoApiConfig, now?: () => number): RemoteKeySet {
+/** token-service's JWKS as configured; `onEvent` is told of fetches and cache hits (metrics). */
+export function createTokenKeySet(config: TodoApiConfig, now?: () => number, onEvent?: (event: KeySetEvent) => void): RemoteKeySet {
   return createRemoteKeySet({
     url: config.token.jwksUrl,
     algorithms: config.token.algorithms,
@@ -32,6 +35,7 @@ export function createTokenKeySet(config: TodoApiConfig, now?: () => number): Re
     defaultMaxAgeMs: config.token.jwksDefaultMaxAgeMs,
     staleIfErrorMs: config.token.jwksStaleIfErrorMs,
     ...(now ? { now } : {}),
+    ...(onEvent ? { onEvent } : {}),
   })
 }
 
@@ -66,6 +70,7 @@ export async function buildApp(config: TodoApiConfig, deps: TodoApiDeps): Promis
     parseJson(request, body as string, done)
   })
   registerErrorHandling(app)
+  await registerCors(app, config.corsOrigins)
   app.addHook('onSend', async (_request, reply) => {
     reply.header('x-content-type-options', 'nosniff')
   })
@@ -84,7 +89,8 @@ export async function buildApp(config: TodoApiConfig, deps: TodoApiDeps): Promis
     },
   })
 
-  const keySet = deps.keySet ?? createTokenKeySet(config, deps.now)
+  const metrics = deps.metrics ?? createHttpMetrics()
+  const keySet = deps.keySet ?? createTokenKeySet(config, deps.now, metrics.onKeySetEvent)
   const verifier = createAccessTokenVerifier({
     issuer: config.token.issuer,
     audience: config.token.audience,
@@ -96,11 +102,8 @@ export async function buildApp(config: TodoApiConfig, deps: TodoApiDeps): Promis
   await app.register(bearerAuthPlugin, { verifier, realm: 'todo-api' })
 
   const status = () => ('status' in keySet ? (keySet as RemoteKeySet).status : undefined)
-  const metrics = createHttpMetrics()
-  registerMetrics(app, metrics, () => [
-    { name: 'todo_api_jwks_loaded', help: '1 when verification keys are cached and usable.', value: status()?.loaded ? 1 : 0 },
-    { name: 'todo_api_jwks_keys', help: 'Verification keys cached.', value: status()?.keyCount ?? 0 },
-  ])
+  metrics.watchKeySet(status)
+  registerMetrics(app, metrics)
   registerHealthRoutes(app, {
     pingDatabase: async () => {
       await sql`select 1`.execute(deps.db)

@@ -1,5 +1,5 @@
 import { Type } from 'typebox'
-import { duration, integer, isAddressOrCidr, list, loadEnv, notTogether, oneOf, optional, port, text, url } from '@todo-auth/service-config'
+import { corsOrigins, duration, integer, isAddressOrCidr, list, loadEnv, notTogether, oneOf, optional, port, text, url } from '@todo-auth/service-config'
 
 export { ConfigError } from '@todo-auth/service-config'
 
@@ -55,6 +55,9 @@ export const EnvSchema = Type.Object({
     item: { expects: 'an IP address or CIDR', test: isAddressOrCidr },
     description: 'Addresses/CIDRs (the gateway) whose `X-Forwarded-Proto`/`-Host`/`-For` are believed; they decide the absolute `url` of each todo, `Location` and `Link`. Empty: trust none.',
   }),
+  CORS_ORIGINS: corsOrigins({
+    description: 'Origins of frontends on other origins allowed to call `/todos` (CORS; README "A frontend on another origin"). Empty: CORS off. `*` is refused. Credentials are never allowed: todo-api takes bearer tokens only.',
+  }),
   BODY_LIMIT: integer({ unit: 'bytes', default: 65_536, minimum: 1024, maximum: 1_048_576, description: 'Largest request body; larger is 413.' }),
   LOG_LEVEL: oneOf(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], { default: 'info', description: 'pino log level.' }),
 })
@@ -88,6 +91,7 @@ export function loadConfig(env: Record<string, string | undefined>) {
     /** Addresses/CIDRs for Fastify's trustProxy; empty: no proxy is trusted. */
     trustProxy: values.TRUST_PROXY,
     bodyLimit: values.BODY_LIMIT,
+    corsOrigins: values.CORS_ORIGINS,
     logLevel: values.LOG_LEVEL,
   })
 }

@@ -3,6 +3,7 @@ import type { FastifyInstance } from 'fastify'
 import { loadConfigOrExit } from '@todo-auth/service-config'
 import { buildApp, createTokenKeySet } from './app.ts'
 import { loadConfig } from './config.ts'
+import { createHttpMetrics } from './http/metrics.ts'
 import { openDatabase } from './db/database.ts'
 import { migrateToLatest } from './db/migrate.ts'
 
@@ -12,8 +13,10 @@ let app: FastifyInstance | undefined
 const database = openDatabase(config.database, {
   onIdleError: (error) => app?.log.warn({ err: error, event: 'database_idle_error' }, 'idle database connection failed'),
 })
-const keySet = createTokenKeySet(config)
-app = await buildApp(config, { db: database.db, keySet })
+// The key set reports its fetches and cache hits to the metrics buildApp serves.
+const metrics = createHttpMetrics()
+const keySet = createTokenKeySet(config, undefined, metrics.onKeySetEvent)
+app = await buildApp(config, { db: database.db, keySet, metrics })
 
 try {
   await database.ping()

@@ -72,7 +72,7 @@ t.test('metrics count requests and durations in Prometheus text', async (t) => {
   t.match(res.body, /^http_requests_total\{method="GET",route="\/todos",status="200"\} 1$/m)
   t.match(res.body, /^http_requests_total\{method="GET",route="\/todos",status="401"\} 1$/m)
   t.match(res.body, /^http_request_duration_seconds_count\{method="GET",route="\/todos"\} 2$/m)
-  t.match(res.body, /^http_request_duration_seconds_bucket\{method="GET",route="\/todos",le="\+Inf"\} 2$/m)
+  t.match(res.body, /^http_request_duration_seconds_bucket\{le="\+Inf",method="GET",route="\/todos"\} 2$/m)
   t.match(res.body, /^todo_api_jwks_loaded 1$/m)
   t.match(res.body, /^todo_api_jwks_keys 1$/m)
 })

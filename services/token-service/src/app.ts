@@ -13,8 +13,10 @@ import { jwksRoutes } from './routes/jwks.routes.ts'
 import { metadataRoutes } from './routes/metadata.routes.ts'
 import { createAuditLog, type AuditSink } from './admin/audit.ts'
 import { createMetrics, type Metrics } from './admin/metrics.ts'
+import { createServiceMetrics } from './admin/service-metrics.ts'
 import { adminSessionsRoutes } from './admin/admin-sessions.routes.ts'
 import { oauthRoutes } from './routes/oauth.routes.ts'
+import { registerCors } from './plugins/cors.plugin.ts'
 import { registerAdminListener } from './admin/admin-listener.plugin.ts'
 import { sessionsRoutes } from './routes/sessions.routes.ts'
 import { createMemorySessionStore } from './sessions/memory-session.store.ts'
@@ -71,6 +73,10 @@ export async function buildApp(config: Config, deps: Deps = {}): Promise<TokenSe
   })
   publicApp.setErrorHandler(errorHandler)
   publicApp.setNotFoundHandler(notFoundHandler)
+  await registerCors(publicApp, config)
+  const metrics = createMetrics()
+  const serviceMetrics = createServiceMetrics(metrics)
+  serviceMetrics.observe(publicApp, 'public')
   publicApp.addHook('onSend', async (_request, reply) => {
     reply.header('x-content-type-options', 'nosniff')
   })
@@ -93,9 +99,8 @@ export async function buildApp(config: Config, deps: Deps = {}): Promise<TokenSe
 
   // Keys: RedisClient when there is a Redis client, else the in-process store (config refuses that in production).
   const keyStore = redis ? createRedisKeyStore({ redis, prefix: config.REDIS_PREFIX, log: publicApp.log, durability }) : createMemoryKeyStore({ clock })
-  const metrics = createMetrics()
   const keyEvents = {
-    rotated: metrics.counter('token_service_key_rotations_total', 'Signing-key rotations by trigger (schedule, admin).'),
+    rotated: metrics.counter('token_service_key_rotations_total', 'Signing-key rotations by trigger (schedule, admin).', ['trigger']),
     revoked: metrics.counter('token_service_key_revocations_total', 'Signing keys revoked (emergency).'),
     removed: metrics.counter('token_service_keys_removed_total', 'Retired or revoked signing keys removed after their lifetime.'),
     created: metrics.counter('token_service_keys_created_total', 'Signing keys created to complete the key set (first start).'),
@@ -108,11 +113,14 @@ export async function buildApp(config: Config, deps: Deps = {}): Promise<TokenSe
     onEvent: (event) => {
       if (event.type === 'rotated') keyEvents.rotated.inc({ trigger: event.trigger })
       else if (event.type === 'revoked') keyEvents.revoked.inc()
-      else keyEvents[event.type].inc({}, event.kids.length)
+      else keyEvents[event.type].inc(event.kids.length)
     },
   })
-  metrics.gauge('token_service_signing_keys', 'Signing keys by state, as this instance last loaded them.', () =>
-    (['current', 'next', 'retired', 'revoked'] as const).map((state) => ({ labels: { state }, value: keys.snapshot().filter((k) => k.state === state).length })),
+  metrics.gauge(
+    'token_service_signing_keys',
+    'Signing keys by state, as this instance last loaded them.',
+    () => (['current', 'next', 'retired', 'revoked'] as const).map((state) => ({ labels: { state }, value: keys.snapshot().filter((k) => k.state === state).length })),
+    ['state'],
   )
   metrics.gauge('token_service_signing_keys_loaded', '1 when this instance has a signing key loaded.', () => [{ value: keys.loaded ? 1 : 0 }])
   await connecting
@@ -144,8 +152,8 @@ export async function buildApp(config: Config, deps: Deps = {}): Promise<TokenSe
   // Sessions and refresh tokens (SPEC §3, §6): in Redis when there is a client, else in-process.
   const sessionPolicy = { idleMs: config.REFRESH_IDLE_TTL * 1000, graceMs: config.REFRESH_REUSE_GRACE * 1000 }
   const sessionStore = redis ? createRedisSessionStore(redis, { ...sessionPolicy, prefix: config.REDIS_PREFIX, clock, durability }) : createMemorySessionStore(sessionPolicy, clock)
-  const sessions = createSessionService({ store: sessionStore, clock, absoluteTtlSeconds: config.REFRESH_TOKEN_TTL })
-  const upstream = createSubjectTokenVerifier(config, { clock, ...(deps.fetch ? { fetch: deps.fetch } : {}) })
+  const sessions = serviceMetrics.instrumentSessions(createSessionService({ store: sessionStore, clock, absoluteTtlSeconds: config.REFRESH_TOKEN_TTL, onRotate: serviceMetrics.onRotate }))
+  const upstream = createSubjectTokenVerifier(config, { clock, onKeySetEvent: serviceMetrics.onKeySetEvent, ...(deps.fetch ? { fetch: deps.fetch } : {}) })
   void upstream.warmUp()
   const accessTokens = createAccessTokenIssuer({ issuer: config.ISSUER, ttlSeconds: config.ACCESS_TOKEN_TTL, keys, now: () => clock.now() })
   await publicApp.register(oauthRoutes, { context: { config, clock, upstream, sessions, accessTokens }, redis })
@@ -160,6 +168,7 @@ export async function buildApp(config: Config, deps: Deps = {}): Promise<TokenSe
       requestIdHeader: false,
     })
     adminApp.setErrorHandler(errorHandler)
+    serviceMetrics.observe(adminApp, 'admin')
     await adminApp.register(healthRoutes, { readiness })
     await registerAdminListener(adminApp, {
       config,

@@ -1,5 +1,25 @@
 import { Type } from 'typebox'
-import { boolean, ConfigErrorCode, configProblem, duration, hostPortList, integer, isAddressOrCidr, key, list, loadEnv, oneOf, optional, port, text, url, type ConfigRule, type EnvValues, type HostPort } from '@todo-auth/service-config'
+import {
+  boolean,
+  ConfigErrorCode,
+  configProblem,
+  corsOrigins,
+  duration,
+  hostPortList,
+  integer,
+  isAddressOrCidr,
+  key,
+  list,
+  loadEnv,
+  oneOf,
+  optional,
+  port,
+  text,
+  url,
+  type ConfigRule,
+  type EnvValues,
+  type HostPort,
+} from '@todo-auth/service-config'
 import { defaultClients, defaultWebOrigins, parseClients, type ClientConfig } from './config/clients.ts'
 
 export { ConfigError } from '@todo-auth/service-config'
@@ -24,6 +44,10 @@ export const EnvSchema = Type.Object({
   AUDIENCES: list({ default: 'todo-api', description: 'Audiences (resource servers) tokens may be issued for; the first is the default.' }),
   CLIENTS: optional(text({ description: 'Registered clients as a JSON array (docs/configuration.md#clients). Default: `web` (cookie) and `cli` (body).' })),
   WEB_ALLOWED_ORIGINS: list({ default: defaultWebOrigins.join(','), description: 'Allowed origins of the default `web` client (ignored when CLIENTS is set).' }),
+  CORS_ORIGINS: corsOrigins({
+    description:
+      'Origins of frontends on other origins allowed to call the public routes (CORS; README "A frontend on another origin"). Empty: CORS off. `*` is refused. Credentials (the refresh cookie) are allowed only on `/oauth/*` and only for origins also registered for a cookie client (WEB_ALLOWED_ORIGINS / CLIENTS); any other listed origin uses a body client such as `cli`. Never applies to the admin listener.',
+  }),
   SIGNING_ALG: oneOf(['ES256', 'EdDSA', 'RS256'], { default: 'ES256', description: 'Algorithm of our signing keys.' }),
   ACCESS_TOKEN_TTL: duration({ unit: 'seconds', default: 900, minimum: 30, maximum: 86_400, description: 'Access-token lifetime.' }),
   REFRESH_TOKEN_TTL: duration({ unit: 'seconds', default: 604_800, minimum: 60, description: 'Absolute session (refresh-token family) lifetime; refreshing never extends it.' }),

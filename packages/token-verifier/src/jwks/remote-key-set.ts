@@ -24,7 +24,15 @@ export interface RemoteKeySetOptions {
   now?: () => number
   /** Injectable fetch, default globalThis.fetch. */
   fetch?: typeof globalThis.fetch
+  /** Told of every fetch and every key served from the cache, e.g. to count them as metrics (the caller brings the metrics library). Must not throw. */
+  onEvent?: (event: KeySetEvent) => void
 }
+
+/**
+ * What a key set reports: a fetch (`ok`: a new document or the same one, `not_modified`: a 304,
+ * `error`: failed, nothing changed) or a key served from the cache without a fetch.
+ */
+export type KeySetEvent = { readonly type: 'fetch'; readonly outcome: 'ok' | 'not_modified' | 'error' } | { readonly type: 'cache_hit' }
 
 /** A cached, self-refreshing remote JSON Web Key Set. */
 export interface RemoteKeySet {
@@ -94,7 +102,9 @@ export function createRemoteKeySet(options: RemoteKeySetOptions): RemoteKeySet {
   const isFresh = () => state !== null && now() < state.freshUntil
   const isUsable = () => state !== null && now() < state.freshUntil + staleIfErrorMs
 
-  async function fetchOnce(): Promise<void> {
+  const report = options.onEvent ?? (() => {})
+
+  async function fetchOnce(): Promise<'ok' | 'not_modified'> {
     const headers: Record<string, string> = { accept: 'application/jwk-set+json, application/json' }
     if (state?.etag) headers['if-none-match'] = state.etag
     const response = await fetchImpl(url, { headers, redirect: 'error', signal: AbortSignal.timeout(timeoutMs) })
@@ -103,7 +113,7 @@ export function createRemoteKeySet(options: RemoteKeySetOptions): RemoteKeySet {
     if (response.status === 304 && state !== null) {
       await response.body?.cancel()
       state = { ...state, etag: response.headers.get('etag') ?? state.etag, fetchedAt: at, freshUntil: at + maxAge }
-      return
+      return 'not_modified'
     }
     if (response.status !== 200) {
       await response.body?.cancel()
@@ -122,6 +132,7 @@ export function createRemoteKeySet(options: RemoteKeySetOptions): RemoteKeySet {
       version += 1
     }
     state = { entries, byKid, etag: response.headers.get('etag'), fetchedAt: at, freshUntil: at + maxAge }
+    return 'ok'
   }
 
   /** Starts a fetch, or returns the one in flight: concurrent callers share one request. */
@@ -130,11 +141,13 @@ export function createRemoteKeySet(options: RemoteKeySetOptions): RemoteKeySet {
     lastAttemptAt = now()
     inFlight = fetchOnce()
       .then(
-        () => {
+        (outcome) => {
           lastError = null
+          report({ type: 'fetch', outcome })
         },
         (error: unknown) => {
           lastError = describeFetchError(error, timeoutMs)
+          report({ type: 'fetch', outcome: 'error' })
           throw lastError
         },
       )
@@ -164,13 +177,20 @@ export function createRemoteKeySet(options: RemoteKeySetOptions): RemoteKeySet {
     if (kid !== undefined && typeof kid !== 'string') throw noMatchingKey()
 
     let fetchedNow = false
+    let waited = false
     if (!isFresh()) {
-      if (inFlight) fetchedNow = await settle(inFlight)
-      else if (lastAttemptAt === null || now() - lastAttemptAt >= cooldownMs) fetchedNow = await settle(startFetch())
+      // A fetch in flight is shared; otherwise one starts unless still cooling down from a failure.
+      if (inFlight || lastAttemptAt === null || now() - lastAttemptAt >= cooldownMs) {
+        waited = true
+        fetchedNow = await settle(inFlight ?? startFetch())
+      }
       if (!isUsable()) throw unavailable()
     }
     const key = lookup(alg, kid)
-    if (key) return key
+    if (key) {
+      if (!waited) report({ type: 'cache_hit' })
+      return key
+    }
 
     // Unknown kid: the issuer may have rotated (BetterAuth does not pre-publish). Refetch at once,
     // sharing a fetch in flight, at most once per cooldown.

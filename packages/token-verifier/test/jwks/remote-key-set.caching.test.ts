@@ -181,3 +181,21 @@ t.test('version changes when a key is added, removed or replaced, and not for an
   await keySet.refresh()
   t.equal(keySet.version, 4, 'key replaced under the same kid')
 })
+
+t.test('onEvent reports every fetch with its outcome and every key served from the cache', async (t) => {
+  const key = await generateSigningKey()
+  const events: unknown[] = []
+  const { server, clock, keySet } = await setup(t, [key], { onEvent: (event) => events.push(event), cooldownMs: 0 })
+  server.cacheControl = 'max-age=60'
+  server.etag = '"v1"'
+  await keySet.getKey({ alg: 'ES256', kid: key.kid })
+  await keySet.getKey({ alg: 'ES256', kid: key.kid })
+  clock.now = start + 60_000
+  await keySet.getKey({ alg: 'ES256', kid: key.kid })
+  t.same(events, [{ type: 'fetch', outcome: 'ok' }, { type: 'cache_hit' }, { type: 'fetch', outcome: 'not_modified' }], 'a fetch, a hit, then a 304 (a lookup that fetched is no hit)')
+  events.length = 0
+  server.failStatus = 503
+  clock.now = start + 120_000
+  await keySet.getKey({ alg: 'ES256', kid: key.kid })
+  t.same(events, [{ type: 'fetch', outcome: 'error' }], 'a failed fetch is reported; the stale key still serves')
+})

@@ -33,8 +33,8 @@ const openPaths = new Set(['/healthz', '/readyz'])
 export async function registerAdminListener(app: FastifyInstance, opts: AdminListenerOptions): Promise<void> {
   const { config, metrics, audit } = opts
   const authenticate = createAdminAuthenticator(opts.adminToken)
-  const authFailures = metrics.counter('token_service_admin_auth_failures_total', 'Admin API requests refused for missing or wrong credentials.')
-  const adminRequests = metrics.counter('token_service_admin_requests_total', 'Admin API requests by outcome.')
+  const authFailures = metrics.counter('token_service_admin_auth_failures_total', 'Admin API requests refused for missing or wrong credentials.', ['reason'])
+  const adminRequests = metrics.counter('token_service_admin_requests_total', 'Admin API requests by outcome.', ['outcome'])
 
   app.addHook('onSend', async (_request, reply) => {
     reply.header('cache-control', 'no-store').header('x-content-type-options', 'nosniff')

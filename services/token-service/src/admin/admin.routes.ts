@@ -105,7 +105,7 @@ export async function adminRoutes(app: FastifyInstance, opts: { keys: KeyLifecyc
   )
 
   app.get('/metrics', async (_request, reply) => {
-    reply.type('text/plain; version=0.0.4; charset=utf-8')
+    reply.type(metrics.contentType)
     return metrics.render()
   })
 }

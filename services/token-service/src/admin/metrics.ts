@@ -1,79 +1,52 @@
+import { Counter, Gauge, Histogram, Registry } from 'prom-client'
+
 /**
- * A small Prometheus text-format registry (exposition format 0.0.4), enough
- * for counters and gauges. Any part of the service may register its own
- * metrics on the instance buildApp creates (TokenService.metrics).
+ * The service's Prometheus registry, on prom-client (the de-facto Node client:
+ * exposition-format escaping, histograms and label checks done for us). One
+ * registry per TokenService, never prom-client's global one, so several
+ * instances in one process (tests, benchmarks) keep their own counts. Any part
+ * of the service registers its metrics on TokenService.metrics; they are
+ * served at the admin listener's GET /metrics.
  */
 export type Labels = Readonly<Record<string, string>>
 
-export interface Counter {
-  inc(labels?: Labels, by?: number): void
-}
-
 export interface Metrics {
-  /** A monotonically increasing counter; registering the same name twice returns the same counter. */
-  counter(name: string, help: string): Counter
+  readonly registry: Registry
+  /** A counter; registering the same name twice returns the same counter. Every label it is incremented with is named in `labelNames`. */
+  counter<L extends string = never>(name: string, help: string, labelNames?: readonly L[]): Counter<L>
   /** A gauge read at scrape time. */
-  gauge(name: string, help: string, collect: () => ReadonlyArray<{ labels?: Labels; value: number }>): void
-  /** The exposition text. */
-  render(): string
+  gauge(name: string, help: string, collect: () => ReadonlyArray<{ labels?: Labels; value: number }>, labelNames?: readonly string[]): void
+  /** A histogram (seconds), e.g. request durations. */
+  histogram<L extends string>(name: string, help: string, labelNames: readonly L[], buckets: readonly number[]): Histogram<L>
+  /** The exposition text and its content type. */
+  render(): Promise<string>
+  readonly contentType: string
 }
-
-const namePattern = /^[a-zA-Z_:][a-zA-Z0-9_:]*$/
-const labelNamePattern = /^[a-zA-Z_][a-zA-Z0-9_]*$/
 
 export function createMetrics(): Metrics {
-  const counters = new Map<string, { help: string; values: Map<string, number> }>()
-  const gauges = new Map<string, { help: string; collect: () => ReadonlyArray<{ labels?: Labels; value: number }> }>()
-
-  const checkName = (name: string) => {
-    if (!namePattern.test(name)) throw new Error(`invalid metric name ${name}`)
-    if (gauges.has(name)) throw new Error(`metric ${name} is already a gauge`)
-  }
-
+  const registry = new Registry()
+  const existing = <T>(name: string) => registry.getSingleMetric(name) as T | undefined
   return {
-    counter(name, help) {
-      checkName(name)
-      let entry = counters.get(name)
-      if (!entry) {
-        entry = { help, values: new Map() }
-        counters.set(name, entry)
-      }
-      const values = entry.values
-      return {
-        inc(labels = {}, by = 1) {
-          const key = labelText(labels)
-          values.set(key, (values.get(key) ?? 0) + by)
+    registry,
+    counter<L extends string = never>(name: string, help: string, labelNames: readonly L[] = []) {
+      return existing<Counter<L>>(name) ?? new Counter<L>({ name, help, labelNames, registers: [registry] })
+    },
+    gauge(name, help, collect, labelNames = []) {
+      new Gauge({
+        name,
+        help,
+        labelNames,
+        registers: [registry],
+        collect() {
+          this.reset()
+          for (const { labels = {}, value } of collect()) this.set(labels, value)
         },
-      }
+      })
     },
-    gauge(name, help, collect) {
-      checkName(name)
-      if (counters.has(name)) throw new Error(`metric ${name} is already a counter`)
-      gauges.set(name, { help, collect })
+    histogram<L extends string>(name: string, help: string, labelNames: readonly L[], buckets: readonly number[]) {
+      return existing<Histogram<L>>(name) ?? new Histogram<L>({ name, help, labelNames, buckets: [...buckets], registers: [registry] })
     },
-    render() {
-      const lines: string[] = []
-      for (const [name, { help, values }] of counters) {
-        lines.push(`# HELP ${name} ${escapeHelp(help)}`, `# TYPE ${name} counter`)
-        if (values.size === 0) lines.push(`${name} 0`)
-        for (const [labels, value] of values) lines.push(`${name}${labels} ${value}`)
-      }
-      for (const [name, { help, collect }] of gauges) {
-        lines.push(`# HELP ${name} ${escapeHelp(help)}`, `# TYPE ${name} gauge`)
-        for (const { labels = {}, value } of collect()) lines.push(`${name}${labelText(labels)} ${value}`)
-      }
-      return `${lines.join('\n')}\n`
-    },
+    render: () => registry.metrics(),
+    contentType: registry.contentType,
   }
-}
-
-function labelText(labels: Labels): string {
-  const entries = Object.entries(labels).sort(([a], [b]) => (a < b ? -1 : 1))
-  if (entries.length === 0) return ''
-  for (const [name] of entries) if (!labelNamePattern.test(name)) throw new Error(`invalid label name ${name}`)
-  return `{${entries.map(([k, v]) => `${k}="${v.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n')}"`).join(',')}}`
-}
-
-function escapeHelp(help: string): string {
-  return help.replace(/\\/g, '\\\\').replace(/\n/g, '\\n')
 }

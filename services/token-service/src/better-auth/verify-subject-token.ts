@@ -1,5 +1,5 @@
 import { errors as joseErrors, jwtVerify, type JWTPayload } from 'jose'
-import { createRemoteKeySet, inspectCompactJws, isTokenVerifierError, TokenVerifierErrorCode, type RemoteKeySet } from '@todo-auth/token-verifier'
+import { createRemoteKeySet, inspectCompactJws, isTokenVerifierError, TokenVerifierErrorCode, type KeySetEvent, type RemoteKeySet } from '@todo-auth/token-verifier'
 import type { Clock } from '../clock.ts'
 import type { Config } from '../config.ts'
 import { InvalidGrant, TemporarilyUnavailable } from '../errors.ts'
@@ -34,7 +34,7 @@ const maxTokenLength = 8192
 /** One answer for every bad token: no oracle telling which check failed (R20); the reason goes to the logs. */
 const invalid = (reason: string) => new InvalidGrant('the subject token is invalid', { cause: new Error(reason) })
 
-export function createSubjectTokenVerifier(config: SubjectTokenConfig, deps: { clock: Clock; fetch?: typeof globalThis.fetch }): SubjectTokenVerifier {
+export function createSubjectTokenVerifier(config: SubjectTokenConfig, deps: { clock: Clock; fetch?: typeof globalThis.fetch; onKeySetEvent?: (event: KeySetEvent) => void }): SubjectTokenVerifier {
   const algorithms = [...config.BETTER_AUTH_ALGORITHMS]
   const keySet = createRemoteKeySet({
     url: config.BETTER_AUTH_JWKS_URL,
@@ -44,6 +44,7 @@ export function createSubjectTokenVerifier(config: SubjectTokenConfig, deps: { c
     staleIfErrorMs: config.BETTER_AUTH_JWKS_STALE_IF_ERROR * 1000,
     now: () => deps.clock.now(),
     ...(deps.fetch ? { fetch: deps.fetch } : {}),
+    ...(deps.onKeySetEvent ? { onEvent: deps.onKeySetEvent } : {}),
   })
 
   async function verifySignatureAndClaims(token: string): Promise<JWTPayload> {

@@ -2,7 +2,7 @@ import type { Clock } from '../clock.ts'
 import { InvalidGrant, InvalidScope, InvalidTarget } from '../errors.ts'
 import type { UpstreamIdentity } from '../better-auth/verify-subject-token.ts'
 import { hashRefreshToken, mintRefreshToken, newSessionId, openSuccessor, sealSuccessor, sessionIdOf } from '../tokens/refresh-token.codec.ts'
-import type { Session, SessionStore } from './session.store.ts'
+import type { Session, SessionRotateOutcome, SessionStore } from './session.store.ts'
 
 export interface SessionGrant {
   session: Session
@@ -25,7 +25,13 @@ export interface SessionService {
   revokeAll(sub: string): Promise<number>
 }
 
-export function createSessionService(options: { store: SessionStore; clock: Clock; absoluteTtlSeconds: number }): SessionService {
+export function createSessionService(options: {
+  store: SessionStore
+  clock: Clock
+  absoluteTtlSeconds: number
+  /** Told the outcome of every refresh (metrics); `malformed`: not a refresh token at all. */
+  onRotate?: (outcome: SessionRotateOutcome['kind'] | 'malformed') => void
+}): SessionService {
   const { store, clock } = options
   const spent = (reason: string) => new InvalidGrant('the refresh token is invalid, expired or revoked', { cause: new Error(reason) })
 
@@ -53,7 +59,10 @@ export function createSessionService(options: { store: SessionStore; clock: Cloc
 
     async refresh({ refreshToken, clientId, scope, audience }) {
       const sid = sessionIdOf(refreshToken)
-      if (sid === undefined) throw spent('not a refresh token')
+      if (sid === undefined) {
+        options.onRotate?.('malformed')
+        throw spent('not a refresh token')
+      }
       // Minted before the script runs so rotation is one round trip; unused when the token is not current.
       const successor = mintRefreshToken(sid)
       const outcome = await store.rotate({
@@ -66,6 +75,7 @@ export function createSessionService(options: { store: SessionStore; clock: Cloc
         ...(audience !== undefined ? { audience } : {}),
         now: clock.now(),
       })
+      options.onRotate?.(outcome.kind)
       switch (outcome.kind) {
         case 'rotated':
           return { session: outcome.session, refreshToken: successor }
