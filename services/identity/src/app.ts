@@ -1,4 +1,5 @@
 import Fastify, { type FastifyInstance } from 'fastify'
+import { requestIdPlugin, requestIdServerOptions } from '@todo-auth/observability'
 import { createAuth } from './auth.ts'
 import type { IdentityConfig } from './config.ts'
 import { openDatabase, type IdentityDatabase } from './database.ts'
@@ -26,6 +27,7 @@ export async function buildApp(config: IdentityConfig, deps: AppDeps = {}): Prom
     trustProxy: config.trustProxy === false ? false : [...config.trustProxy],
     // Auth bodies are a few hundred bytes.
     bodyLimit: 64 * 1024,
+    ...requestIdServerOptions,
   })
   try {
     const database = deps.database ?? (await openDatabase(config.database, { onIdleError: (err) => app.log.warn({ err }, 'idle database connection failed') }))
@@ -38,6 +40,7 @@ export async function buildApp(config: IdentityConfig, deps: AppDeps = {}): Prom
     // JSON only: no form or text/plain "simple request" path into the auth endpoints (checklist R50).
     app.removeContentTypeParser(['text/plain'])
     app.setErrorHandler(errorHandler)
+    await app.register(requestIdPlugin)
     app.setNotFoundHandler(notFoundHandler)
     app.addHook('onSend', async (_request, reply) => {
       reply.header('x-content-type-options', 'nosniff')

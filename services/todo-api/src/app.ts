@@ -2,6 +2,7 @@ import swagger from '@fastify/swagger'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify'
 import { sql, type Kysely } from 'kysely'
+import { requestIdPlugin, requestIdServerOptions, withRequestId } from '@todo-auth/observability'
 import { bearerAuthPlugin, createAccessTokenVerifier, createRemoteKeySet, type KeyResolver, type RemoteKeySet } from '@todo-auth/token-verifier'
 import type { TodoApiConfig } from './config.ts'
 import type { Database } from './db/schema.ts'
@@ -33,6 +34,8 @@ export function createTokenKeySet(config: TodoApiConfig, now?: () => number): Re
     cooldownMs: config.token.jwksCooldownMs,
     defaultMaxAgeMs: config.token.jwksDefaultMaxAgeMs,
     staleIfErrorMs: config.token.jwksStaleIfErrorMs,
+    // token-service's JWKS fetch carries the id of the request that needed it.
+    fetch: withRequestId(),
     ...(now ? { now } : {}),
   })
 }
@@ -54,8 +57,8 @@ export async function buildApp(config: TodoApiConfig, deps: TodoApiDeps): Promis
     },
     bodyLimit: config.bodyLimit,
     trustProxy: config.trustProxy.length > 0 ? [...config.trustProxy] : false,
-    // Request ids are ours, never taken from the client.
-    requestIdHeader: false,
+    // A valid X-Request-Id is kept (the gateway sets one), else one is generated.
+    ...requestIdServerOptions,
   }).withTypeProvider<TypeBoxTypeProvider>()
 
   app.setValidatorCompiler(validatorCompiler)
@@ -70,6 +73,7 @@ export async function buildApp(config: TodoApiConfig, deps: TodoApiDeps): Promis
     parseJson(request, body as string, done)
   })
   registerErrorHandling(app)
+  await app.register(requestIdPlugin)
   app.addHook('onSend', async (_request, reply) => {
     reply.header('x-content-type-options', 'nosniff')
   })

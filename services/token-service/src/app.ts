@@ -1,4 +1,5 @@
 import Fastify, { type FastifyInstance } from 'fastify'
+import { requestIdPlugin, requestIdServerOptions, withRequestId } from '@todo-auth/observability'
 import { createRedisClient, type RedisClient } from './redis/redis-client.ts'
 import type { Config } from './config.ts'
 import { systemClock, type Clock } from './clock.ts'
@@ -67,9 +68,10 @@ export async function buildApp(config: Config, deps: Deps = {}): Promise<TokenSe
     logger: loggerOptions(config.LOG_LEVEL),
     trustProxy: trustProxy(config),
     bodyLimit: 16 * 1024,
-    requestIdHeader: false,
+    ...requestIdServerOptions,
   })
   publicApp.setErrorHandler(errorHandler)
+  await publicApp.register(requestIdPlugin)
   publicApp.addHook('onSend', async (_request, reply) => {
     reply.header('x-content-type-options', 'nosniff')
   })
@@ -149,7 +151,8 @@ export async function buildApp(config: Config, deps: Deps = {}): Promise<TokenSe
   const sessionPolicy = { idleMs: config.REFRESH_IDLE_TTL * 1000, graceMs: config.REFRESH_REUSE_GRACE * 1000 }
   const sessionStore = redis ? createRedisSessionStore(redis, { ...sessionPolicy, prefix: config.REDIS_PREFIX, clock, durability }) : createMemorySessionStore(sessionPolicy, clock)
   const sessions = createSessionService({ store: sessionStore, clock, absoluteTtlSeconds: config.REFRESH_TOKEN_TTL })
-  const upstream = createSubjectTokenVerifier(config, { clock, ...(deps.fetch ? { fetch: deps.fetch } : {}) })
+  // BetterAuth's JWKS fetch carries the id of the request that needed it.
+  const upstream = createSubjectTokenVerifier(config, { clock, fetch: withRequestId(deps.fetch) })
   void upstream.warmUp()
   const accessTokens = createAccessTokenIssuer({ issuer: config.ISSUER, ttlSeconds: config.ACCESS_TOKEN_TTL, keys, now: () => clock.now() })
   await publicApp.register(oauthRoutes, { context: { config, clock, upstream, sessions, accessTokens }, redis })
@@ -161,9 +164,10 @@ export async function buildApp(config: Config, deps: Deps = {}): Promise<TokenSe
       logger: loggerOptions(config.LOG_LEVEL),
       trustProxy: trustProxy(config),
       bodyLimit: 4 * 1024,
-      requestIdHeader: false,
+      ...requestIdServerOptions,
     })
     adminApp.setErrorHandler(errorHandler)
+    await adminApp.register(requestIdPlugin)
     await adminApp.register(healthRoutes, { readiness })
     await registerAdminListener(adminApp, {
       config,

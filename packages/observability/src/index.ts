@@ -1,0 +1,2 @@
+export { currentRequestId, isValidRequestId, requestIdHeader, requestIdOf, requestIdPattern, requestIdServerOptions, runWithRequestId, withRequestId } from './request-id.ts'
+export { requestIdPlugin } from './request-id.plugin.ts'
