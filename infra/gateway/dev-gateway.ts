@@ -59,7 +59,7 @@ export async function buildDevGateway(config: GatewayConfig, table: RouteTable =
     // Forwarding decisions use the socket address only: this is the edge.
     trustProxy: false,
     // As nginx: the client's X-Request-Id when it is valid, else a new one; it goes to the service.
-    ...requestIdServerOptions,
+    ...requestIdServerOptions(),
   })
   const webFiles = loadWebFiles(config.webRoot)
 

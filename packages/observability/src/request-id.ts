@@ -1,6 +1,7 @@
 import { AsyncLocalStorage } from 'node:async_hooks'
 import { randomUUID } from 'node:crypto'
 import type { IncomingMessage } from 'node:http'
+import { LogController } from 'fastify'
 
 /** The header a request id travels in, to and from every service and to upstream calls. */
 export const requestIdHeader = 'x-request-id'
@@ -26,12 +27,14 @@ export function requestIdOf(request: Pick<IncomingMessage, 'headers'>): string {
  * Fastify server options every service uses: the id is taken (validated) from X-Request-Id or
  * generated, and every request log line carries it as `request_id`.
  */
-export const requestIdServerOptions = {
-  // Fastify's own header support would take any value as it is; genReqId validates it first.
-  requestIdHeader: false,
-  requestIdLogLabel: 'request_id',
-  genReqId: requestIdOf,
-} as const
+export function requestIdServerOptions() {
+  return {
+    // Fastify's own header support would take any value as it is; genReqId validates it first.
+    requestIdHeader: false,
+    genReqId: requestIdOf,
+    logController: new LogController({ requestIdLogLabel: 'request_id' }),
+  } as const
+}
 
 const current = new AsyncLocalStorage<string>()
 

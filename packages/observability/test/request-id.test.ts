@@ -25,7 +25,7 @@ async function buildApp(t: Test, upstreamUrl = 'http://127.0.0.1:9/') {
       callback()
     },
   })
-  const app = Fastify({ ...requestIdServerOptions, logger: { level: 'info', stream } })
+  const app = Fastify({ ...requestIdServerOptions(), logger: { level: 'info', stream } })
   await app.register(requestIdPlugin)
   const upstreamFetch = withRequestId()
   app.get('/ok', async (request) => {

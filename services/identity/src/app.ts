@@ -27,7 +27,7 @@ export async function buildApp(config: IdentityConfig, deps: AppDeps = {}): Prom
     trustProxy: config.trustProxy === false ? false : [...config.trustProxy],
     // Auth bodies are a few hundred bytes.
     bodyLimit: 64 * 1024,
-    ...requestIdServerOptions,
+    ...requestIdServerOptions(),
   })
   try {
     const database = deps.database ?? (await openDatabase(config.database, { onIdleError: (err) => app.log.warn({ err }, 'idle database connection failed') }))

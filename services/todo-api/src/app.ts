@@ -58,7 +58,7 @@ export async function buildApp(config: TodoApiConfig, deps: TodoApiDeps): Promis
     bodyLimit: config.bodyLimit,
     trustProxy: config.trustProxy.length > 0 ? [...config.trustProxy] : false,
     // A valid X-Request-Id is kept (the gateway sets one), else one is generated.
-    ...requestIdServerOptions,
+    ...requestIdServerOptions(),
   }).withTypeProvider<TypeBoxTypeProvider>()
 
   app.setValidatorCompiler(validatorCompiler)

@@ -12,7 +12,7 @@ import { createMemoryKeyStore } from './keys/memory-key.store.ts'
 import { StoreUnavailableError } from './errors.ts'
 import { jwksRoutes } from './routes/jwks.routes.ts'
 import { metadataRoutes } from './routes/metadata.routes.ts'
-import { createAuditLog, type AuditSink } from './admin/audit.ts'
+import { createAuditLog, requestAudit, type AuditSink } from './audit/audit-log.ts'
 import { createMetrics, type Metrics } from './admin/metrics.ts'
 import { adminSessionsRoutes } from './admin/admin-sessions.routes.ts'
 import { oauthRoutes } from './routes/oauth.routes.ts'
@@ -31,7 +31,7 @@ export interface Deps {
   clock?: Clock
   /** fetch used for BetterAuth's JWKS. */
   fetch?: typeof globalThis.fetch
-  /** Receives every admin audit event as well as the log (tests assert on it). */
+  /** Receives every audit event as well as the log (tests assert on it). */
   audit?: AuditSink
 }
 
@@ -68,7 +68,7 @@ export async function buildApp(config: Config, deps: Deps = {}): Promise<TokenSe
     logger: loggerOptions(config.LOG_LEVEL),
     trustProxy: trustProxy(config),
     bodyLimit: 16 * 1024,
-    ...requestIdServerOptions,
+    ...requestIdServerOptions(),
   })
   publicApp.setErrorHandler(errorHandler)
   await publicApp.register(requestIdPlugin)
@@ -77,19 +77,11 @@ export async function buildApp(config: Config, deps: Deps = {}): Promise<TokenSe
   })
   // The admin API is never served here (SPEC §9); a probe for it is refused with a plain 404
   // and written to the audit log like every other refused admin call (checklist R33, R60).
-  const publicAudit = createAuditLog(publicApp.log, deps.audit)
+  const publicAudit = requestAudit(createAuditLog(publicApp.log, deps.audit), clock)
   publicApp.addHook('onResponse', async (request, reply) => {
     const path = request.url.split('?', 1)[0] ?? ''
     if (path !== '/admin' && !path.startsWith('/admin/')) return
-    publicAudit({
-      event: 'admin_audit',
-      at: new Date(clock.now()).toISOString(),
-      who: request.ip,
-      what: `${request.method} ${path.slice(0, 200)}`,
-      outcome: 'failure',
-      status: reply.statusCode,
-      reason: 'admin_on_public_listener',
-    })
+    publicAudit(request, { type: 'admin', action: `${request.method} ${path.slice(0, 200)}`, outcome: 'failure', status: reply.statusCode, cause: 'admin_on_public_listener' })
   })
 
   // Keys: RedisClient when there is a Redis client, else the in-process store (config refuses that in production).
@@ -155,8 +147,8 @@ export async function buildApp(config: Config, deps: Deps = {}): Promise<TokenSe
   const upstream = createSubjectTokenVerifier(config, { clock, fetch: withRequestId(deps.fetch) })
   void upstream.warmUp()
   const accessTokens = createAccessTokenIssuer({ issuer: config.ISSUER, ttlSeconds: config.ACCESS_TOKEN_TTL, keys, now: () => clock.now() })
-  await publicApp.register(oauthRoutes, { context: { config, clock, upstream, sessions, accessTokens }, redis })
-  await publicApp.register(sessionsRoutes, { config, clock, keys, sessions })
+  await publicApp.register(oauthRoutes, { context: { config, clock, upstream, sessions, accessTokens, audit: publicAudit }, redis })
+  await publicApp.register(sessionsRoutes, { config, clock, keys, sessions, audit: publicAudit })
 
   let adminApp: FastifyInstance | null = null
   if (config.ADMIN_TOKEN) {
@@ -164,7 +156,7 @@ export async function buildApp(config: Config, deps: Deps = {}): Promise<TokenSe
       logger: loggerOptions(config.LOG_LEVEL),
       trustProxy: trustProxy(config),
       bodyLimit: 4 * 1024,
-      ...requestIdServerOptions,
+      ...requestIdServerOptions(),
     })
     adminApp.setErrorHandler(errorHandler)
     await adminApp.register(requestIdPlugin)
@@ -176,7 +168,7 @@ export async function buildApp(config: Config, deps: Deps = {}): Promise<TokenSe
       redis,
       keys,
       metrics,
-      audit: createAuditLog(adminApp.log, deps.audit),
+      audit: requestAudit(createAuditLog(adminApp.log, deps.audit), clock),
     })
     // After the admin listener's hooks, so the bearer check, rate limit and audit cover it.
     await adminApp.register(adminSessionsRoutes, { sessions })
