@@ -7,6 +7,7 @@ import { errorHandler, notFoundHandler } from './errors.ts'
 import { loggerOptions } from './logger.ts'
 import { authRoutes } from './routes/auth.routes.ts'
 import { healthRoutes } from './routes/health.routes.ts'
+import { openApiRoutes } from './routes/openapi.routes.ts'
 import { prepareAuth } from './startup.ts'
 
 export interface AppDeps {
@@ -47,6 +48,7 @@ export async function buildApp(config: IdentityConfig, deps: AppDeps = {}): Prom
     })
     await app.register(healthRoutes, { database })
     await app.register(authRoutes, { auth, baseURL: config.baseURL })
+    await app.register(openApiRoutes, { auth })
     await app.ready()
     return app
   } catch (error) {

@@ -1,8 +1,7 @@
-import swagger from '@fastify/swagger'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify'
 import { sql, type Kysely } from 'kysely'
-import { requestIdPlugin, requestIdServerOptions, withRequestId } from '@todo-auth/observability'
+import { openApiPlugin, requestIdPlugin, requestIdServerOptions, withRequestId } from '@todo-auth/observability'
 import { bearerAuthPlugin, createAccessTokenVerifier, createRemoteKeySet, type KeyResolver, type RemoteKeySet } from '@todo-auth/token-verifier'
 import type { TodoApiConfig } from './config.ts'
 import type { Database } from './db/schema.ts'
@@ -84,12 +83,9 @@ export async function buildApp(config: TodoApiConfig, deps: TodoApiDeps): Promis
     }
   })
 
-  await app.register(swagger, {
-    openapi: {
-      openapi: '3.1.0',
-      info: { title: 'todo-api', version: '0.1.0', description: 'Todo CRUD for the caller identified by a token-service access token (SPEC §10).' },
-      components: { securitySchemes: { bearerAuth: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT (RFC 9068 at+jwt)' } } },
-    },
+  await app.register(openApiPlugin, {
+    info: { title: 'todo-api', version: '0.1.0', description: 'Todo CRUD for the caller identified by a token-service access token (SPEC §10).' },
+    components: { securitySchemes: { bearerAuth: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT (RFC 9068 at+jwt)' } } },
   })
 
   const keySet = deps.keySet ?? createTokenKeySet(config, deps.now)
@@ -116,6 +112,5 @@ export async function buildApp(config: TodoApiConfig, deps: TodoApiDeps): Promis
     jwksLoaded: () => status()?.loaded ?? true,
   })
   await app.register(todoRoutes, { db: deps.db })
-  app.get('/openapi.json', { schema: { summary: 'This OpenAPI document', tags: ['operations'], response: { 200: { type: 'object', additionalProperties: true } } } }, async () => app.swagger() as unknown as Record<string, unknown>)
   return app
 }

@@ -1,5 +1,5 @@
 import Fastify, { type FastifyInstance } from 'fastify'
-import { requestIdPlugin, requestIdServerOptions, withRequestId } from '@todo-auth/observability'
+import { openApiPlugin, requestIdPlugin, requestIdServerOptions, withRequestId } from '@todo-auth/observability'
 import { createRedisClient, type RedisClient } from './redis/redis-client.ts'
 import type { Config } from './config.ts'
 import { systemClock, type Clock } from './clock.ts'
@@ -47,6 +47,12 @@ export interface TokenService {
   close(): Promise<void>
 }
 
+const openApiInfo = {
+  title: 'token-service',
+  version: '0.1.0',
+  description: 'RFC 8693 token exchange, rotating refresh tokens (RFC 6749 §6), revocation (RFC 7009), sessions, JWKS and RFC 8414 metadata (SPEC §3–§7). Forms are application/x-www-form-urlencoded.',
+}
+
 /** Trust X-Forwarded-* only from configured proxies (checklist R58); never `true`. */
 function trustProxy(config: Config): string[] | false {
   return config.TRUST_PROXY.length > 0 ? [...config.TRUST_PROXY] : false
@@ -72,6 +78,8 @@ export async function buildApp(config: Config, deps: Deps = {}): Promise<TokenSe
   })
   publicApp.setErrorHandler(errorHandler)
   await publicApp.register(requestIdPlugin)
+  // GET /openapi.json: the public routes as their schemas (packages/contracts) declare them.
+  await publicApp.register(openApiPlugin, { info: openApiInfo, components: { securitySchemes: { bearerAuth: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT (RFC 9068 at+jwt)' } } } })
   publicApp.addHook('onSend', async (_request, reply) => {
     reply.header('x-content-type-options', 'nosniff')
   })
