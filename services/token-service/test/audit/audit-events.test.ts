@@ -35,6 +35,13 @@ t.test('sign-in, refresh, reuse, revoke, sign-out-everywhere and admin calls are
 
   const fourth = keep(await exchange(base, await identity.getJwt(user.cookie)))
   keep(await exchange(base, await identity.getJwt(user.cookie)))
+  const fifth = keep(await exchange(base, await identity.getJwt(user.cookie)))
+  const listed = (await (await fetch(`${base}/sessions`, { headers: { authorization: `Bearer ${fourth.body.access_token}` } })).json()) as { id: string; current: boolean }[]
+  const other = listed.find((session) => !session.current)!
+  const endOne = (id: string) => fetch(`${base}/sessions/${id}`, { method: 'DELETE', headers: { authorization: `Bearer ${fourth.body.access_token}` } })
+  t.equal((await endOne(other.id)).status, 204, 'one session ended from the list')
+  t.equal((await endOne(other.id)).status, 404, 'and again: not found')
+  keep(fifth)
   const bearer = { authorization: `Bearer ${fourth.body.access_token}`, 'x-request-id': 'sign-out-all-1' }
   t.equal((await fetch(`${base}/sessions`, { method: 'DELETE', headers: bearer })).status, 204, 'sign out everywhere')
   t.equal((await admin(service.adminUrl!, service.adminToken!, 'GET', '/admin/keys')).status, 200, 'an admin call')
@@ -51,13 +58,21 @@ t.test('sign-in, refresh, reuse, revoke, sign-out-everywhere and admin calls are
   }
   const find = (match: Record<string, unknown>) => audit.filter((e) => Object.entries(match).every(([k, v]) => e[k] === v))
   const sub = user.userId
-  t.equal(find({ type: 'token_exchange', outcome: 'success', sub, client_id: 'cli' }).length, 4, 'four sign-ins')
+  t.equal(find({ type: 'token_exchange', outcome: 'success', sub, client_id: 'cli' }).length, 5, 'five sign-ins')
   t.match(find({ type: 'token_exchange', outcome: 'failure' }), [{ cause: 'invalid_grant', client_id: 'cli' }], 'the failed sign-in, with its cause')
   t.equal(find({ type: 'token_refresh', outcome: 'success', sub }).length, 1, 'one refresh')
   const [reuse] = find({ type: 'refresh_token_reuse' })
   t.match(reuse, { outcome: 'failure', cause: 'spent_token_presented', sub, client_id: 'cli', level: 40 }, 'the reuse, a warning naming the user')
   t.equal(reuse?.sid, find({ type: 'token_exchange', outcome: 'success' })[0]?.sid, 'and the ended session')
   t.match(find({ type: 'token_revoke' }), [{ outcome: 'success' }, { outcome: 'failure', cause: 'unknown_token' }], 'revoke, then one that changed nothing')
+  t.match(
+    find({ type: 'session_revoke' }),
+    [
+      { outcome: 'success', sub, sid: other.id },
+      { outcome: 'failure', cause: 'session_not_found', sub },
+    ],
+    'a session ended from the list, then a miss',
+  )
   t.match(find({ type: 'sign_out_everywhere' }), [{ outcome: 'success', sub, count: 2, request_id: 'sign-out-all-1' }], 'sign-out-everywhere, with the caller’s request id')
   t.match(
     find({ type: 'admin', action: 'GET /admin/keys' }),
