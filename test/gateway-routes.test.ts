@@ -8,6 +8,7 @@ import { readdirSync, readFileSync } from 'node:fs'
 import { createServer, request as httpRequest, type IncomingHttpHeaders, type Server } from 'node:http'
 import { extname } from 'node:path'
 import t from 'tap'
+import { requestIdPattern } from '@todo-auth/observability'
 import { loadRouteTable, upstreamNames, type UpstreamName } from '../infra/gateway/routes.ts'
 import { gatewayKinds, nginxBinary, startGateway, type GatewayKind } from './helpers/gateways.ts'
 
@@ -201,6 +202,31 @@ function gatewayTest(kind: GatewayKind) {
       t.equal(echo.headers.host, origin, 'Host is passed on')
       t.equal(echo.headers.forwarded, undefined)
       t.equal(echo.headers['x-real-ip'], undefined)
+    })
+
+    t.test('every request reaches the service with an X-Request-Id: a valid client one as it is, else a new one', async (t) => {
+      const idOf = async (headers: Record<string, string>) => ((await (await fetch(`${base}/todos`, { headers })).json()) as Echo).headers['x-request-id'] as string
+      t.equal(await idOf({ 'x-request-id': 'client-42.A_b' }), 'client-42.A_b', 'a valid one is kept')
+      const longest = 'z'.repeat(128)
+      t.equal(await idOf({ 'x-request-id': longest }), longest, '128 characters are fine')
+      const generated = new Set<string>()
+      for (const headers of [{}, {}, { 'x-request-id': 'z'.repeat(129) }, { 'x-request-id': 'a b' }, { 'x-request-id': 'a"b' }, { 'x-request-id': '' }] as Record<string, string>[]) {
+        const id = await idOf(headers)
+        t.match(id, requestIdPattern, `${JSON.stringify(headers)} → a valid id`)
+        t.not(id, headers['x-request-id'], 'not the refused one')
+        generated.add(id)
+      }
+      t.equal(generated.size, 6, 'a new id for each request')
+      const page = await fetch(`${base}/`, { headers: { 'x-request-id': 'page-1' } })
+      await page.arrayBuffer()
+      t.equal(page.headers.get('x-request-id'), 'page-1', 'the demo page returns it')
+    })
+
+    t.test('W3C trace context passes through untouched', async (t) => {
+      const traceparent = '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01'
+      const echo = (await (await fetch(`${base}/oauth/token`, { method: 'POST', headers: { traceparent, tracestate: 'vendor=1' } })).json()) as Echo
+      t.equal(echo.headers.traceparent, traceparent)
+      t.equal(echo.headers.tracestate, 'vendor=1')
     })
 
     t.test('cookies and headers pass both ways', async (t) => {

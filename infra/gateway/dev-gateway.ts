@@ -4,6 +4,7 @@ import { Readable } from 'node:stream'
 import replyFrom from '@fastify/reply-from'
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify'
 import { serializeRequest } from '@todo-auth/service-config'
+import { requestIdServerOptions } from '@todo-auth/observability'
 import { upstreamServers, type GatewayConfig } from './gateway-config.ts'
 import { loadRouteTable, matchRoute, type RouteTable } from './routes.ts'
 
@@ -60,6 +61,8 @@ export async function buildDevGateway(config: GatewayConfig, table: RouteTable =
     maxParamLength: 8192,
     // Forwarding decisions use the socket address only: this is the edge.
     trustProxy: false,
+    // As nginx: the client's X-Request-Id when it is valid, else a new one; it goes to the service.
+    ...requestIdServerOptions(),
   })
   const webFiles = loadWebFiles(config.webRoot)
 
@@ -98,6 +101,7 @@ export async function buildDevGateway(config: GatewayConfig, table: RouteTable =
         else delete out['x-forwarded-host']
         delete out.forwarded
         delete out['x-real-ip']
+        out['x-request-id'] = req.id
         const body = bodies.get(req)
         if (body !== undefined) {
           delete out['transfer-encoding']
@@ -118,6 +122,7 @@ export async function buildDevGateway(config: GatewayConfig, table: RouteTable =
 
   const serveWeb = (request: FastifyRequest, reply: FastifyReply, pathname: string) => {
     reply.headers(webHeaders)
+    reply.header('x-request-id', request.id)
     const file = webFiles.get(pathname)
     if (!file) return reply.code(404).type('text/plain').send('Not Found\n')
     if (request.method !== 'GET' && request.method !== 'HEAD') return reply.code(405).header('allow', 'GET, HEAD').type('text/plain').send('Method Not Allowed\n')

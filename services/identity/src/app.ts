@@ -1,4 +1,5 @@
 import Fastify, { type FastifyInstance } from 'fastify'
+import { requestIdPlugin, requestIdServerOptions } from '@todo-auth/observability'
 import { createAuth } from './auth.ts'
 import type { IdentityConfig } from './config.ts'
 import { openDatabase, type IdentityDatabase } from './database.ts'
@@ -7,6 +8,7 @@ import { loggerOptions } from './logger.ts'
 import { authRoutes } from './routes/auth.routes.ts'
 import { healthRoutes } from './routes/health.routes.ts'
 import { createSessionEvents } from './session-events/session-events.ts'
+import { openApiRoutes } from './routes/openapi.routes.ts'
 import { prepareAuth } from './startup.ts'
 
 export interface AppDeps {
@@ -27,6 +29,7 @@ export async function buildApp(config: IdentityConfig, deps: AppDeps = {}): Prom
     trustProxy: config.trustProxy === false ? false : [...config.trustProxy],
     // Auth bodies are a few hundred bytes.
     bodyLimit: 64 * 1024,
+    ...requestIdServerOptions(),
   })
   try {
     const database = deps.database ?? (await openDatabase(config.database, { onIdleError: (err) => app.log.warn({ err }, 'idle database connection failed') }))
@@ -41,12 +44,14 @@ export async function buildApp(config: IdentityConfig, deps: AppDeps = {}): Prom
     app.removeContentTypeParser(['text/plain'])
     guardJsonParser(app)
     app.setErrorHandler(errorHandler)
+    await app.register(requestIdPlugin)
     app.setNotFoundHandler(notFoundHandler)
     app.addHook('onSend', async (_request, reply) => {
       reply.header('x-content-type-options', 'nosniff')
     })
     await app.register(healthRoutes, { database })
     await app.register(authRoutes, { auth, baseURL: config.baseURL })
+    await app.register(openApiRoutes, { auth })
     await app.ready()
     sessionEvents?.relay.start()
     return app

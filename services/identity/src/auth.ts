@@ -1,6 +1,7 @@
 import { betterAuth, type BetterAuthOptions } from 'better-auth'
 import { admin } from 'better-auth/plugins/admin'
 import { jwt, type JwtOptions } from 'better-auth/plugins/jwt'
+import { openAPI } from 'better-auth/plugins/open-api'
 import type { FastifyBaseLogger } from 'fastify'
 import type { IdentityConfig, JwtAlgorithm, LogLevel } from './config.ts'
 import type { IdentityDatabase } from './database.ts'
@@ -96,7 +97,9 @@ export function authOptions(config: IdentityConfig, database: IdentityDatabase, 
       trustedProxyHeaders: false,
       ipAddress: { ipAddressHeaders: [clientIpHeader] },
     },
-    plugins: [jwt(jwtPluginOptions(config)), admin({ defaultRole }), ...(recordSessionEvent ? [sessionEventsPlugin(recordSessionEvent)] : [])],
+    // openAPI: the document of every endpoint at GET /api/auth/open-api/generate-schema (and /openapi.json,
+    // routes/openapi.routes.ts). No reference page: it would load Scalar from a CDN.
+    plugins: [jwt(jwtPluginOptions(config)), admin({ defaultRole }), openAPI({ disableDefaultReference: true }), ...(recordSessionEvent ? [sessionEventsPlugin(recordSessionEvent)] : [])],
   } satisfies BetterAuthOptions
 }
 

@@ -1,7 +1,7 @@
-import swagger from '@fastify/swagger'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify'
 import { sql, type Kysely } from 'kysely'
+import { openApiPlugin, requestIdPlugin, requestIdServerOptions, withRequestId } from '@todo-auth/observability'
 import { checkJsonBody, serializeRequest } from '@todo-auth/service-config'
 import { bearerAuthPlugin, createAccessTokenVerifier, createRemoteKeySet, type KeyResolver, type KeySetEvent, type RemoteKeySet } from '@todo-auth/token-verifier'
 import type { TodoApiConfig } from './config.ts'
@@ -34,6 +34,8 @@ export function createTokenKeySet(config: TodoApiConfig, now?: () => number, onE
     cooldownMs: config.token.jwksCooldownMs,
     defaultMaxAgeMs: config.token.jwksDefaultMaxAgeMs,
     staleIfErrorMs: config.token.jwksStaleIfErrorMs,
+    // token-service's JWKS fetch carries the id of the request that needed it.
+    fetch: withRequestId(),
     ...(now ? { now } : {}),
     ...(onEvent ? { onEvent } : {}),
   })
@@ -51,8 +53,8 @@ export async function buildApp(config: TodoApiConfig, deps: TodoApiDeps): Promis
     },
     bodyLimit: config.bodyLimit,
     trustProxy: config.trustProxy.length > 0 ? [...config.trustProxy] : false,
-    // Request ids are ours, never taken from the client.
-    requestIdHeader: false,
+    // A valid X-Request-Id is kept (the gateway sets one), else one is generated.
+    ...requestIdServerOptions(),
   }).withTypeProvider<TypeBoxTypeProvider>()
 
   app.setValidatorCompiler(validatorCompiler)
@@ -70,6 +72,7 @@ export async function buildApp(config: TodoApiConfig, deps: TodoApiDeps): Promis
     parseJson(request, body as string, done)
   })
   registerErrorHandling(app)
+  await app.register(requestIdPlugin)
   await registerCors(app, config.corsOrigins)
   app.addHook('onSend', async (_request, reply) => {
     reply.header('x-content-type-options', 'nosniff')
@@ -81,12 +84,9 @@ export async function buildApp(config: TodoApiConfig, deps: TodoApiDeps): Promis
     }
   })
 
-  await app.register(swagger, {
-    openapi: {
-      openapi: '3.1.0',
-      info: { title: 'todo-api', version: '0.1.0', description: 'Todo CRUD for the caller identified by a token-service access token (SPEC §10).' },
-      components: { securitySchemes: { bearerAuth: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT (RFC 9068 at+jwt)' } } },
-    },
+  await app.register(openApiPlugin, {
+    info: { title: 'todo-api', version: '0.1.0', description: 'Todo CRUD for the caller identified by a token-service access token (SPEC §10).' },
+    components: { securitySchemes: { bearerAuth: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT (RFC 9068 at+jwt)' } } },
   })
 
   const metrics = deps.metrics ?? createHttpMetrics()
@@ -111,6 +111,5 @@ export async function buildApp(config: TodoApiConfig, deps: TodoApiDeps): Promis
     jwksLoaded: () => status()?.loaded ?? true,
   })
   await app.register(todoRoutes, { db: deps.db })
-  app.get('/openapi.json', { schema: { summary: 'This OpenAPI document', tags: ['operations'], response: { 200: { type: 'object', additionalProperties: true } } } }, async () => app.swagger() as unknown as Record<string, unknown>)
   return app
 }

@@ -1,3 +1,5 @@
+// First: starts OpenTelemetry before anything loads node:http, when OTEL_TRACES_EXPORTER asks for it (docs/operations.md §13).
+import '@todo-auth/observability/tracing'
 // Process entry: env → loadConfig → database (reachable, migrated) → buildApp → listen; graceful close.
 import type { FastifyInstance } from 'fastify'
 import { loadConfigOrExit } from '@todo-auth/service-config'

@@ -132,6 +132,12 @@ t.test('an unexpected error is a generic 500 that explains nothing, logged with 
   t.equal(res.json().code, 'ERR_INTERNAL')
   t.notMatch(res.body, /secret internal detail/)
   t.match(built.logs.join(''), /secret internal detail/)
+  // The id the caller is given finds the line that explains the 500.
+  const id = res.headers['x-request-id']
+  t.ok(
+    built.logs.some((line) => line.includes('secret internal detail') && line.includes(`"request_id":"${id}"`)),
+    'the error line carries the X-Request-Id returned',
+  )
 })
 
 t.test('tokens never reach the logs, not even refused ones or ones in the URL', async (t) => {

@@ -1,4 +1,5 @@
 import Fastify, { type FastifyInstance } from 'fastify'
+import { openApiPlugin, requestIdPlugin, requestIdServerOptions, withRequestId } from '@todo-auth/observability'
 import { createRedisClient, pingWithin, type RedisClient } from './redis/redis-client.ts'
 import type { Config } from './config.ts'
 import { systemClock, type Clock } from './clock.ts'
@@ -11,7 +12,7 @@ import { createMemoryKeyStore } from './keys/memory-key.store.ts'
 import { StoreUnavailableError } from './errors.ts'
 import { jwksRoutes } from './routes/jwks.routes.ts'
 import { metadataRoutes } from './routes/metadata.routes.ts'
-import { createAuditLog, type AuditSink } from './admin/audit.ts'
+import { createAuditLog, requestAudit, type AuditSink } from './audit/audit-log.ts'
 import { createMetrics, type Metrics } from './admin/metrics.ts'
 import { createServiceMetrics } from './admin/service-metrics.ts'
 import { adminSessionsRoutes } from './admin/admin-sessions.routes.ts'
@@ -32,7 +33,7 @@ export interface Deps {
   clock?: Clock
   /** fetch used for BetterAuth's JWKS. */
   fetch?: typeof globalThis.fetch
-  /** Receives every admin audit event as well as the log (tests assert on it). */
+  /** Receives every audit event as well as the log (tests assert on it). */
   audit?: AuditSink
 }
 
@@ -46,6 +47,12 @@ export interface TokenService {
   /** Prometheus registry served at the admin listener's /metrics; register counters here. */
   metrics: Metrics
   close(): Promise<void>
+}
+
+const openApiInfo = {
+  title: 'token-service',
+  version: '0.1.0',
+  description: 'RFC 8693 token exchange, rotating refresh tokens (RFC 6749 §6), revocation (RFC 7009), sessions, JWKS and RFC 8414 metadata (SPEC §3–§7). Forms are application/x-www-form-urlencoded.',
 }
 
 /** Trust X-Forwarded-* only from configured proxies (checklist R58); never `true`. */
@@ -69,10 +76,13 @@ export async function buildApp(config: Config, deps: Deps = {}): Promise<TokenSe
     logger: loggerOptions(config.LOG_LEVEL),
     trustProxy: trustProxy(config),
     bodyLimit: 16 * 1024,
-    requestIdHeader: false,
+    ...requestIdServerOptions(),
   })
   publicApp.setErrorHandler(errorHandler)
   publicApp.setNotFoundHandler(notFoundHandler)
+  await publicApp.register(requestIdPlugin)
+  // GET /openapi.json: the public routes as their schemas (packages/contracts) declare them.
+  await publicApp.register(openApiPlugin, { info: openApiInfo, components: { securitySchemes: { bearerAuth: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT (RFC 9068 at+jwt)' } } } })
   await registerCors(publicApp, config)
   const metrics = createMetrics()
   const serviceMetrics = createServiceMetrics(metrics)
@@ -82,19 +92,11 @@ export async function buildApp(config: Config, deps: Deps = {}): Promise<TokenSe
   })
   // The admin API is never served here (SPEC §9); a probe for it is refused with a plain 404
   // and written to the audit log like every other refused admin call (checklist R33, R60).
-  const publicAudit = createAuditLog(publicApp.log, deps.audit)
+  const publicAudit = requestAudit(createAuditLog(publicApp.log, deps.audit), clock)
   publicApp.addHook('onResponse', async (request, reply) => {
     const path = request.url.split('?', 1)[0] ?? ''
     if (path !== '/admin' && !path.startsWith('/admin/')) return
-    publicAudit({
-      event: 'admin_audit',
-      at: new Date(clock.now()).toISOString(),
-      who: request.ip,
-      what: `${request.method} ${path.slice(0, 200)}`,
-      outcome: 'failure',
-      status: reply.statusCode,
-      reason: 'admin_on_public_listener',
-    })
+    publicAudit(request, { type: 'admin', action: `${request.method} ${path.slice(0, 200)}`, outcome: 'failure', status: reply.statusCode, cause: 'admin_on_public_listener' })
   })
 
   // Keys: RedisClient when there is a Redis client, else the in-process store (config refuses that in production).
@@ -153,11 +155,12 @@ export async function buildApp(config: Config, deps: Deps = {}): Promise<TokenSe
   const sessionPolicy = { idleMs: config.REFRESH_IDLE_TTL * 1000, graceMs: config.REFRESH_REUSE_GRACE * 1000 }
   const sessionStore = redis ? createRedisSessionStore(redis, { ...sessionPolicy, prefix: config.REDIS_PREFIX, clock, durability }) : createMemorySessionStore(sessionPolicy, clock)
   const sessions = serviceMetrics.instrumentSessions(createSessionService({ store: sessionStore, clock, absoluteTtlSeconds: config.REFRESH_TOKEN_TTL, onRotate: serviceMetrics.onRotate }))
-  const upstream = createSubjectTokenVerifier(config, { clock, onKeySetEvent: serviceMetrics.onKeySetEvent, ...(deps.fetch ? { fetch: deps.fetch } : {}) })
+  // BetterAuth's JWKS fetch carries the id of the request that needed it.
+  const upstream = createSubjectTokenVerifier(config, { clock, onKeySetEvent: serviceMetrics.onKeySetEvent, fetch: withRequestId(deps.fetch) })
   void upstream.warmUp()
   const accessTokens = createAccessTokenIssuer({ issuer: config.ISSUER, ttlSeconds: config.ACCESS_TOKEN_TTL, keys, now: () => clock.now() })
-  await publicApp.register(oauthRoutes, { context: { config, clock, upstream, sessions, accessTokens }, redis })
-  await publicApp.register(sessionsRoutes, { config, clock, keys, sessions })
+  await publicApp.register(oauthRoutes, { context: { config, clock, upstream, sessions, accessTokens, audit: publicAudit }, redis })
+  await publicApp.register(sessionsRoutes, { config, clock, keys, sessions, audit: publicAudit })
 
   let adminApp: FastifyInstance | null = null
   if (config.ADMIN_TOKEN) {
@@ -165,9 +168,10 @@ export async function buildApp(config: Config, deps: Deps = {}): Promise<TokenSe
       logger: loggerOptions(config.LOG_LEVEL),
       trustProxy: trustProxy(config),
       bodyLimit: 4 * 1024,
-      requestIdHeader: false,
+      ...requestIdServerOptions(),
     })
     adminApp.setErrorHandler(errorHandler)
+    await adminApp.register(requestIdPlugin)
     serviceMetrics.observe(adminApp, 'admin')
     await adminApp.register(healthRoutes, { readiness })
     await registerAdminListener(adminApp, {
@@ -177,7 +181,7 @@ export async function buildApp(config: Config, deps: Deps = {}): Promise<TokenSe
       redis,
       keys,
       metrics,
-      audit: createAuditLog(adminApp.log, deps.audit),
+      audit: requestAudit(createAuditLog(adminApp.log, deps.audit), clock),
     })
     // After the admin listener's hooks, so the bearer check, rate limit and audit cover it.
     await adminApp.register(adminSessionsRoutes, { sessions })

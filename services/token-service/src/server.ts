@@ -1,3 +1,5 @@
+// First: starts OpenTelemetry before anything loads node:http, when OTEL_TRACES_EXPORTER asks for it (docs/operations.md §13).
+import '@todo-auth/observability/tracing'
 import { loadConfigOrExit } from '@todo-auth/service-config'
 import { buildApp } from './app.ts'
 import { loadConfig } from './config.ts'

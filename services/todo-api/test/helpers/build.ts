@@ -4,7 +4,7 @@ import type { FastifyInstance } from 'fastify'
 import { sql, type Kysely } from 'kysely'
 import { createTestSchema } from '@todo-auth/testkit'
 import { createRemoteKeySet, type RemoteKeySet } from '@todo-auth/token-verifier'
-import { buildApp } from '../../src/app.ts'
+import { buildApp, createTokenKeySet } from '../../src/app.ts'
 import { loadConfig } from '../../src/config.ts'
 import { openDatabase } from '../../src/db/database.ts'
 import { migrateToLatest } from '../../src/db/migrate.ts'
@@ -30,7 +30,7 @@ export interface Built {
  * One todo-api per test file: its own PostgreSQL schema (migrated), its own JWKS server and
  * signing key; everything is dropped and closed in teardown.
  */
-export async function build(t: Test, env: Record<string, string> = {}): Promise<Built> {
+export async function build(t: Test, env: Record<string, string> = {}, options: { keySetFromConfig?: boolean } = {}): Promise<Built> {
   const schema = await createTestSchema('todo')
   t.teardown(() => schema.drop())
   const key = await generateKey()
@@ -40,7 +40,8 @@ export async function build(t: Test, env: Record<string, string> = {}): Promise<
   const database = openDatabase(config.database, { onIdleError: () => {} })
   t.teardown(() => database.close())
   await migrateToLatest(database.db)
-  const keySet = createRemoteKeySet({ url: jwks.url, algorithms: ['ES256'] })
+  // keySetFromConfig: the key set the service builds for itself (createTokenKeySet), as in production.
+  const keySet = options.keySetFromConfig ? createTokenKeySet(config) : createRemoteKeySet({ url: jwks.url, algorithms: ['ES256'] })
   const logs: string[] = []
   const logStream = new Writable({
     write(chunk, _encoding, callback) {

@@ -22,6 +22,8 @@ export interface TestJwks {
   url: string
   /** Requests served so far. */
   requests: number
+  /** The X-Request-Id of each request served (null: none). */
+  requestIds: (string | null)[]
   keys: JWK[]
   /** When true, connections are destroyed without an answer (token-service down). */
   down: boolean
@@ -30,9 +32,11 @@ export interface TestJwks {
 
 /** A real JWKS endpoint on 127.0.0.1:0, standing in for token-service's in phase-2 tests. */
 export async function startJwks(keys: JWK[]): Promise<TestJwks> {
-  const state: TestJwks = { url: '', requests: 0, keys, down: false, close: async () => {} }
+  const state: TestJwks = { url: '', requests: 0, requestIds: [], keys, down: false, close: async () => {} }
   const server = createServer((req, res) => {
     state.requests += 1
+    const id = req.headers['x-request-id']
+    state.requestIds.push(typeof id === 'string' ? id : null)
     if (state.down) {
       req.socket.destroy()
       return

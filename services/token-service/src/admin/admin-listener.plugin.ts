@@ -1,7 +1,8 @@
 import type { FastifyInstance } from 'fastify'
 import type { RedisClient } from '../redis/redis-client.ts'
 import { createAdminAuthenticator } from './admin-auth.ts'
-import { auditReason, setAuditReason, type AuditSink } from './audit.ts'
+import type { RequestAudit } from '../audit/audit-log.ts'
+import { auditReason, setAuditReason } from './audit.ts'
 import type { Metrics } from './metrics.ts'
 import type { Clock } from '../clock.ts'
 import type { Config } from '../config.ts'
@@ -17,7 +18,7 @@ export interface AdminListenerOptions {
   redis: RedisClient | null
   keys: KeyLifecycle
   metrics: Metrics
-  audit: AuditSink
+  audit: RequestAudit
 }
 
 /** Probes stay open (and unaudited): orchestrators call them every few seconds without a token. */
@@ -64,16 +65,14 @@ export async function registerAdminListener(app: FastifyInstance, opts: AdminLis
     if (!reason && status === 429) reason = 'rate_limited'
     if (!reason && status >= 400) reason = status === 404 ? 'not_found' : status >= 500 ? 'error' : 'bad_request'
     adminRequests.inc({ outcome })
-    audit({
-      event: 'admin_audit',
-      at: new Date(opts.clock.now()).toISOString(),
-      who: request.ip,
-      what: `${request.method} ${request.routeOptions.url ?? '(unknown)'}`,
-      ...(typeof params.kid === 'string' ? { kid: params.kid.slice(0, 200) } : {}),
-      ...(typeof params.sub === 'string' ? { sub: params.sub.slice(0, 200) } : {}),
+    audit(request, {
+      type: 'admin',
+      action: `${request.method} ${request.routeOptions.url ?? '(unknown)'}`,
+      ...(typeof params.kid === 'string' && params.kid.length > 0 ? { kid: params.kid.slice(0, 200) } : {}),
+      ...(typeof params.sub === 'string' && params.sub.length > 0 ? { sub: params.sub.slice(0, 200) } : {}),
       outcome,
       status,
-      ...(reason ? { reason } : {}),
+      ...(reason ? { cause: reason } : {}),
     })
   })
 

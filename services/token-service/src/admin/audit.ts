@@ -1,34 +1,8 @@
-import type { FastifyBaseLogger, FastifyRequest } from 'fastify'
+import type { FastifyRequest } from 'fastify'
 
-/**
- * One admin call or failure (checklist R60, ASVS 16.3): who (peer address),
- * what (method + route), the kid or subject acted on, the outcome. Never a
- * token or secret: a failed authentication records only why it failed.
- */
-export interface AuditEvent {
-  readonly event: 'admin_audit'
-  readonly at: string
-  readonly who: string
-  readonly what: string
-  readonly kid?: string
-  readonly sub?: string
-  readonly outcome: 'success' | 'failure'
-  readonly status: number
-  /** For failures: a stable reason code (missing_credentials, malformed_credentials, wrong_token, rate_limited, not_found, …). */
-  readonly reason?: string
-}
-
-export type AuditSink = (event: AuditEvent) => void
-
-/** Writes audit events to the service log (JSON lines, `event: "admin_audit"`) and to an optional extra sink. */
-export function createAuditLog(log: FastifyBaseLogger, extra?: AuditSink): AuditSink {
-  const auditLog = log.child({ audit: true })
-  return (event) => {
-    if (event.outcome === 'success') auditLog.info(event, `admin ${event.what}`)
-    else auditLog.warn(event, `admin ${event.what} refused`)
-    extra?.(event)
-  }
-}
+// An admin call or failure is an audit event of type `admin` (audit/audit-log.ts, checklist R60,
+// ASVS 16.3): the caller's address, method + route, the kid or subject acted on, the outcome and
+// status, and for a failure a stable cause. Never a token or secret.
 
 const reasons = new WeakMap<FastifyRequest, string>()
 

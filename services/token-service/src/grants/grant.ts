@@ -1,4 +1,5 @@
 import type { FastifyRequest } from 'fastify'
+import type { RequestAudit } from '../audit/audit-log.ts'
 import type { Clock } from '../clock.ts'
 import type { ClientConfig } from '../config/clients.ts'
 import type { Config } from '../config.ts'
@@ -15,6 +16,8 @@ export interface GrantContext {
   upstream: SubjectTokenVerifier
   sessions: SessionService
   accessTokens: AccessTokenIssuer
+  /** Audit events of sign-in, refresh, reuse and revocation (audit/audit-log.ts). */
+  audit: RequestAudit
 }
 
 /** A successful grant: the route turns it into the RFC 6749 §5.1 response (and the cookie). */

@@ -18,8 +18,8 @@ export function authorizationServerMetadata(config: Config): AuthorizationServer
     token_endpoint_auth_methods_supported: ['none'],
     revocation_endpoint_auth_methods_supported: ['none'],
     scopes_supported: scopes,
-    // No authorization endpoint: tokens come only from the exchange and refresh grants.
-    response_types_supported: [],
+    // No authorization endpoint, so no response_types_supported: tokens come only from the exchange
+    // and refresh grants, and RFC 8414 §2 says a claim with zero elements is omitted, not sent empty.
   }
 }
 

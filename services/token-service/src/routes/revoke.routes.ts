@@ -27,8 +27,8 @@ export async function revokeRoutes(app: FastifyInstance, opts: { context: GrantC
     }
     if (token !== undefined) {
       const outcome = await context.sessions.revokeByToken({ token, clientId: client.clientId })
-      if (outcome === 'wrong_client') request.log.warn({ event: 'revoke_wrong_client', client_id: client.clientId }, 'revocation of another client’s token refused')
-      else if (outcome === 'revoked') request.log.info({ event: 'session_revoked', via: 'revoke' }, 'session revoked')
+      // 200 whatever happened (RFC 7009 §2.2); the audit event tells a revocation from one that changed nothing.
+      context.audit(request, { type: 'token_revoke', client_id: client.clientId, ...(outcome === 'revoked' ? { outcome: 'success' } : { outcome: 'failure', cause: outcome === 'wrong_client' ? 'wrong_client' : 'unknown_token' }) })
     }
     reply.code(200).send()
   })

@@ -2,6 +2,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify'
 import Type from 'typebox'
 import { SessionList, type SessionView } from '@todo-auth/contracts'
 import { bearerAuthPlugin, createAccessTokenVerifier } from '@todo-auth/token-verifier'
+import type { RequestAudit } from '../audit/audit-log.ts'
 import type { Clock } from '../clock.ts'
 import type { Config } from '../config.ts'
 import { ApiError } from '../errors.ts'
@@ -30,7 +31,7 @@ function view(session: Session, currentSid: string): SessionView {
  * published keys. A refresh token is never a bearer credential here (it is
  * no JWS, R45). Sessions of other users are indistinguishable from absent ones (404).
  */
-export async function sessionsRoutes(app: FastifyInstance, opts: { config: Config; clock: Clock; keys: KeyManager; sessions: SessionService }): Promise<void> {
+export async function sessionsRoutes(app: FastifyInstance, opts: { config: Config; clock: Clock; keys: KeyManager; sessions: SessionService; audit: RequestAudit }): Promise<void> {
   const { config, sessions } = opts
   const verifier = createAccessTokenVerifier({
     issuer: config.ISSUER,
@@ -56,14 +57,19 @@ export async function sessionsRoutes(app: FastifyInstance, opts: { config: Confi
   app.delete('/sessions/:id', { config: { scopes: [] }, schema: { params: Type.Object({ id: Type.String({ maxLength: 64 }) }) } }, async (request, reply) => {
     const { id } = request.params as { id: string }
     const ended = isSessionId(id) && (await sessions.revoke(caller(request).sub, id))
-    if (!ended) throw new ApiError(404, 'SESSION_NOT_FOUND', 'no such session')
-    request.log.info({ event: 'session_revoked', via: 'sessions_api', sid: id }, 'session revoked')
+    const { sub } = caller(request)
+    if (!ended) {
+      opts.audit(request, { type: 'session_revoke', outcome: 'failure', cause: 'session_not_found', sub })
+      throw new ApiError(404, 'SESSION_NOT_FOUND', 'no such session')
+    }
+    opts.audit(request, { type: 'session_revoke', outcome: 'success', sub, sid: id })
     reply.code(204).send()
   })
 
   app.delete('/sessions', { config: { scopes: [] } }, async (request, reply) => {
-    const ended = await sessions.revokeAll(caller(request).sub)
-    request.log.info({ event: 'sessions_revoked', via: 'sign_out_everywhere', count: ended }, 'all sessions of the caller revoked')
+    const { sub, sid } = caller(request)
+    const ended = await sessions.revokeAll(sub)
+    opts.audit(request, { type: 'sign_out_everywhere', outcome: 'success', sub, ...(sid ? { sid } : {}), count: ended })
     reply.code(204).send()
   })
 }

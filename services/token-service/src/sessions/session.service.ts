@@ -2,6 +2,7 @@ import type { Clock } from '../clock.ts'
 import { InvalidGrant, InvalidScope, InvalidTarget } from '../errors.ts'
 import type { UpstreamIdentity } from '../better-auth/verify-subject-token.ts'
 import { hashRefreshToken, mintRefreshToken, newSessionId, openSuccessor, sealSuccessor, sessionIdOf } from '../tokens/refresh-token.codec.ts'
+import { RefreshTokenReused } from './session.errors.ts'
 import type { Session, SessionRotateOutcome, SessionStore } from './session.store.ts'
 
 export interface SessionGrant {
@@ -86,7 +87,7 @@ export function createSessionService(options: {
         }
         case 'reused':
           // RFC 9700 §4.14.2: a spent token presented again means it leaked; the whole family is gone.
-          throw spent(`refresh token reuse detected: session ${sid} of user ${outcome.sub} revoked`)
+          throw new InvalidGrant('the refresh token is invalid, expired or revoked', { cause: new RefreshTokenReused(sid, outcome.sub) })
         case 'wrong_client':
           throw spent(`refresh token of session ${sid} presented by another client (${clientId})`)
         case 'invalid_scope':

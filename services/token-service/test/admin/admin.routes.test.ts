@@ -1,6 +1,6 @@
 import t, { type Test } from 'tap'
 import { SignJWT } from 'jose'
-import type { AuditEvent } from '../../src/admin/audit.ts'
+import type { AuditEvent } from '../../src/audit/audit-log.ts'
 import { build, testClock } from '../helpers/build.ts'
 
 async function setup(t: Test, env: Record<string, string> = {}, clock = testClock()) {
@@ -44,7 +44,7 @@ t.test('the admin API refuses every bad credential with 401 and audits it, never
       t.equal(res.headers['www-authenticate'], 'Bearer realm="token-service-admin"')
       t.notOk(res.body.includes(token), 'the body never echoes the token')
       t.equal(events.length, 1, `${name}: one audit event`)
-      t.match(events[0], { event: 'admin_audit', who: '127.0.0.1', outcome: 'failure', status: 401, reason })
+      t.match(events[0], { event: 'audit', type: 'admin', ip: '127.0.0.1', outcome: 'failure', status: 401, cause: reason })
       t.notOk(JSON.stringify(events[0]).includes(token), 'the audit event holds no token')
     }
   }
@@ -62,7 +62,7 @@ t.test('an access token of this issuer is not an admin credential', async (t) =>
     .sign(privateKey)
   const res = await admin('GET', '/admin/keys', { authorization: `Bearer ${accessToken}` })
   t.equal(res.statusCode, 401)
-  t.match(events.at(-1), { outcome: 'failure', reason: 'wrong_token' })
+  t.match(events.at(-1), { outcome: 'failure', cause: 'wrong_token' })
 })
 
 t.test('a good token is accepted and the call is audited', async (t) => {
@@ -80,7 +80,7 @@ t.test('a good token is accepted and the call is audited', async (t) => {
   t.match(list[0], { alg: 'ES256', activated_at: /^\d{4}-\d\d-\d\dT/, retired_at: null, expires_at: null })
   t.match(list[1], { activated_at: null })
   t.equal(events.length, 1)
-  t.match(events[0], { what: 'GET /admin/keys', outcome: 'success', status: 200, who: '127.0.0.1' })
+  t.match(events[0], { action: 'GET /admin/keys', outcome: 'success', status: 200, ip: '127.0.0.1' })
   t.notOk(JSON.stringify(events).includes(token))
   const lowercase = await admin('GET', '/admin/keys', { authorization: `bearer ${token}` })
   t.equal(lowercase.statusCode, 200, 'the scheme name is case-insensitive (RFC 7235 §2.1)')
@@ -104,7 +104,7 @@ t.test('admin requests are rate limited per address with 429 and Retry-After, an
   t.equal(limited.json().code, 'RATE_LIMITED')
   const evenGood = await admin('GET', '/admin/keys', { authorization: `Bearer ${token}` })
   t.equal(evenGood.statusCode, 429, 'the right token does not bypass the limit')
-  t.match(events.at(-1), { outcome: 'failure', status: 429, reason: 'rate_limited' })
+  t.match(events.at(-1), { outcome: 'failure', status: 429, cause: 'rate_limited' })
 })
 
 t.test('the public listener does not serve the admin API, and audits every probe for it', async (t) => {
@@ -122,7 +122,7 @@ t.test('the public listener does not serve the admin API, and audits every probe
     t.equal(res.statusCode, 404, `public ${method} ${url} → 404`)
     if (url.startsWith('/admin')) {
       t.equal(events.length, 1, `public ${method} ${url} is audited`)
-      t.match(events[0], { event: 'admin_audit', who: '127.0.0.1', what: `${method} ${url}`, outcome: 'failure', status: 404, reason: 'admin_on_public_listener' })
+      t.match(events[0], { event: 'audit', type: 'admin', ip: '127.0.0.1', action: `${method} ${url}`, outcome: 'failure', status: 404, cause: 'admin_on_public_listener' })
       t.notOk(JSON.stringify(events[0]).includes(token), 'the audit event holds no token')
     }
   }
@@ -139,7 +139,7 @@ t.test('rotation is refused with 409 while the next key is too young, unless for
   t.equal(young.statusCode, 409)
   t.equal(young.json().code, 'NEXT_KEY_TOO_YOUNG')
   t.equal(young.headers['retry-after'], '360')
-  t.match(events.at(-1), { what: 'POST /admin/keys/rotate', outcome: 'failure', status: 409, reason: 'next_key_too_young' })
+  t.match(events.at(-1), { action: 'POST /admin/keys/rotate', outcome: 'failure', status: 409, cause: 'next_key_too_young' })
   t.equal(app.keys.signingKey().kid, before, 'nothing changed')
 
   clock.advance(359_000)
@@ -156,7 +156,7 @@ t.test('rotation is refused with 409 while the next key is too young, unless for
   const forced = await admin('POST', '/admin/keys/rotate?force=true')
   t.equal(forced.statusCode, 200)
   t.equal(forced.json().current, body.next)
-  t.match(events.at(-1), { what: 'POST /admin/keys/rotate', outcome: 'success', status: 200 })
+  t.match(events.at(-1), { action: 'POST /admin/keys/rotate', outcome: 'success', status: 200 })
   t.equal((await admin('POST', '/admin/keys/rotate?force=maybe')).statusCode, 400, 'force must be true or false')
 
   const list = (await admin('GET', '/admin/keys')).json() as { kid: string; state: string; expires_at: string | null; retired_at: string | null }[]
@@ -173,7 +173,7 @@ t.test('revoke answers 404 for an unknown kid and 200 for current, next and reti
   const unknown = await admin('POST', '/admin/keys/nope/revoke')
   t.equal(unknown.statusCode, 404)
   t.equal(unknown.json().code, 'UNKNOWN_KID')
-  t.match(events.at(-1), { what: 'POST /admin/keys/:kid/revoke', kid: 'nope', outcome: 'failure', status: 404, reason: 'unknown_kid' })
+  t.match(events.at(-1), { action: 'POST /admin/keys/:kid/revoke', kid: 'nope', outcome: 'failure', status: 404, cause: 'unknown_kid' })
   t.equal((await admin('POST', `/admin/keys/${'x'.repeat(300)}/revoke`)).statusCode, 404, 'an absurd kid is not found either')
   t.equal((await admin('POST', `/admin/keys/${encodeURIComponent('../x')}/revoke`)).statusCode, 404)
 

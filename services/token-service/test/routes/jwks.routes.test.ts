@@ -99,6 +99,9 @@ t.test('the authorization server metadata follows RFC 8414 and SPEC §7', async 
   t.same(body.grant_types_supported, ['urn:ietf:params:oauth:grant-type:token-exchange', 'refresh_token'])
   t.same(body.token_endpoint_auth_methods_supported, ['none'])
   t.same(body.scopes_supported, ['todos:read', 'todos:write'])
+  // RFC 8414 §2: a claim with zero elements is omitted, never an empty array.
+  t.notOk('response_types_supported' in body, 'no response_types_supported (there is no authorization endpoint)')
+  for (const [member, value] of Object.entries(body)) if (Array.isArray(value)) t.ok(value.length > 0, `${member} is not empty`)
 })
 
 t.test("scopes_supported is the union of every registered client's scopes", async (t) => {

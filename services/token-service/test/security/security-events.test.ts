@@ -67,9 +67,9 @@ t.test('failed exchanges, refreshes, bearer and admin authentications and key ro
   has('the failed exchange: a warning with invalid_grant and its reason', (e) => e.level === 40 && e.oauthError === 'invalid_grant' && errMessage(e).includes('not a compact JWS'))
   has('the failed refresh: a warning with invalid_grant', (e) => e.level === 40 && e.oauthError === 'invalid_grant' && errMessage(e).includes('refresh token'))
   has('the bad bearer token: auth_failed with a code and a short fingerprint', (e) => e.event === 'auth_failed' && typeof e.code === 'string' && typeof e.token === 'string' && (e.token as string).length <= 16)
-  has('the wrong admin token: an audited failure', (e) => e.event === 'admin_audit' && e.outcome === 'failure' && e.reason === 'wrong_token' && e.status === 401)
+  has('the wrong admin token: an audited failure', (e) => e.event === 'audit' && e.type === 'admin' && e.outcome === 'failure' && e.cause === 'wrong_token' && e.status === 401)
   has('the rotation: key_rotated and its audit', (e) => e.event === 'key_rotated')
-  has('the rotation: an audited success', (e) => e.event === 'admin_audit' && e.outcome === 'success' && e.what === 'POST /admin/keys/rotate')
+  has('the rotation: an audited success', (e) => e.event === 'audit' && e.type === 'admin' && e.outcome === 'success' && e.action === 'POST /admin/keys/rotate')
 
   const log = service.lines.join('\n')
   for (const [name, secret] of Object.entries(secrets)) {
