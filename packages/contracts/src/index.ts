@@ -1,4 +1,5 @@
 export * from './access-token.schemas.ts'
+export * from './introspection.schemas.ts'
 export * from './jwks.schemas.ts'
 export * from './metadata.schemas.ts'
 export * from './oauth.schemas.ts'

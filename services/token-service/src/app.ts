@@ -152,7 +152,7 @@ export async function buildApp(config: Config, deps: Deps = {}): Promise<TokenSe
   const upstream = createSubjectTokenVerifier(config, { clock, ...(deps.fetch ? { fetch: deps.fetch } : {}) })
   void upstream.warmUp()
   const accessTokens = createAccessTokenIssuer({ issuer: config.ISSUER, ttlSeconds: config.ACCESS_TOKEN_TTL, keys, now: () => clock.now() })
-  await publicApp.register(oauthRoutes, { context: { config, clock, upstream, sessions, accessTokens }, redis })
+  await publicApp.register(oauthRoutes, { context: { config, clock, upstream, sessions, accessTokens }, redis, keys })
   await publicApp.register(sessionsRoutes, { config, clock, keys, sessions })
 
   let adminApp: FastifyInstance | null = null
