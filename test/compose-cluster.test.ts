@@ -4,17 +4,22 @@
 // infra/redis/cluster-node.conf, three token-service and two todo-api replicas,
 // their own gateway), and every part of it wired to the others.
 import { randomBytes } from 'node:crypto'
-import { existsSync, readFileSync } from 'node:fs'
-import { resolve } from 'node:path'
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join, resolve } from 'node:path'
 import t from 'tap'
 import { loadConfig as loadTokenServiceConfig } from '../services/token-service/src/config.ts'
 import { loadGatewayConfig } from '../infra/gateway/gateway-config.ts'
-import { composeEnvExamplePath, environmentOf, loadCompose, parseEnvFile } from './helpers/compose.ts'
+import { composeEnvExamplePath, environmentOf, environmentWithSecrets, loadCompose, makeSecrets, parseEnvFile } from './helpers/compose.ts'
 import { repoRoot } from './helpers/gateways.ts'
 
 const example = parseEnvFile(readFileSync(composeEnvExamplePath, 'utf8'))
 const filled = new Map([...example].map(([k, v]) => [k, v.startsWith('replace-with-') ? randomBytes(32).toString('hex') : v]))
 const services = loadCompose(filled).services
+const secretDir = mkdtempSync(join(tmpdir(), 'compose-cluster-secrets-'))
+t.teardown(() => rmSync(secretDir, { recursive: true, force: true }))
+makeSecrets(secretDir)
+const redisPassword = readFileSync(join(secretDir, 'redis_password.txt'), 'utf8').trimEnd()
 const nodes = Array.from({ length: 6 }, (_, i) => `redis-cluster-${i + 1}`)
 const profiled = Object.entries(services)
   .filter(([, s]) => s.profiles?.includes('cluster'))
@@ -25,7 +30,7 @@ t.test('the profile holds six Redis nodes, the one-shot cluster creation, and th
   for (const name of profiled) t.same(services[name]!.profiles, ['cluster'], `${name} runs only with --profile cluster`)
 })
 
-t.test('every node runs the tested node config with its own volume, and the password off the file', async (t) => {
+t.test('every node runs the tested node config with its own volume, and the password from the secret', async (t) => {
   const conf = 'infra/redis/cluster-node.conf'
   t.ok(existsSync(resolve(repoRoot, conf)))
   t.match(readFileSync(resolve(repoRoot, conf), 'utf8'), /^cluster-enabled yes$/m)
@@ -33,12 +38,13 @@ t.test('every node runs the tested node config with its own volume, and the pass
   for (const name of nodes) {
     const node = services[name]!
     const command = node.command as string[]
-    t.equal(command[0], 'redis-server')
+    t.same(node.entrypoint, ['sh', '/usr/local/bin/redis-entrypoint.sh'], `${name} starts through the tested entrypoint (test/redis-entrypoint.test.ts)`)
+    t.ok(node.volumes?.includes('./infra/redis/redis-entrypoint.sh:/usr/local/bin/redis-entrypoint.sh:ro'), `${name} mounts it`)
     const mounted = node.volumes?.find((v) => v.startsWith(`./${conf}:`))
     t.ok(mounted?.endsWith(':ro'), `${name} mounts ${conf} read-only`)
-    t.equal(command[1], mounted?.split(':')[1], `${name} starts from the mounted config`)
-    t.equal(command[command.indexOf('--requirepass') + 1], filled.get('REDIS_PASSWORD'), `${name} requires the password`)
-    t.equal(command[command.indexOf('--masterauth') + 1], filled.get('REDIS_PASSWORD'), `${name} replicates with it`)
+    t.same(command, [mounted?.split(':')[1]], `${name} starts from the mounted config and nothing else on its command line`)
+    t.same(node.secrets, ['redis_password'], `${name} gets the password (requirepass and masterauth) from the secret`)
+    t.match(JSON.stringify(node.healthcheck?.test), '/run/secrets/redis_password', `${name}'s healthcheck authenticates with it`)
     const data = node.volumes?.find((v) => v.endsWith(':/data'))
     t.ok(data, `${name} keeps its data (nodes.conf, AOF) on a volume`)
     volumes.add(data!.split(':')[0]!)
@@ -61,14 +67,15 @@ t.test('redis-cluster-init runs the tested creation script over all six nodes, a
     nodes.map((n) => `${n}:6379`),
   )
   for (const name of nodes) t.equal(init.depends_on?.[name]?.condition, 'service_healthy')
-  t.equal(environmentOf(init).REDISCLI_AUTH, filled.get('REDIS_PASSWORD'), 'redis-cli gets the password from the environment')
+  t.equal(environmentOf(init).REDIS_PASSWORD_FILE, '/run/secrets/redis_password', 'create-cluster.sh reads the password from the secret')
+  t.same(init.secrets, ['redis_password'])
 })
 
 t.test('three token-service replicas on the cluster, waiting for replication, started after the cluster exists', async (t) => {
   const ts = services['token-service-cluster']!
   t.equal(ts.deploy?.replicas, 3)
   t.equal(ts.depends_on?.['redis-cluster-init']?.condition, 'service_completed_successfully')
-  const config = loadTokenServiceConfig(environmentOf(ts))
+  const config = loadTokenServiceConfig(environmentWithSecrets(ts, secretDir))
   t.equal(config.redis?.mode, 'cluster')
   if (config.redis?.mode === 'cluster') {
     t.ok(
@@ -76,7 +83,7 @@ t.test('three token-service replicas on the cluster, waiting for replication, st
       'the seeds are cluster nodes',
     )
   }
-  t.equal(config.redis?.password, filled.get('REDIS_PASSWORD'))
+  t.equal(config.redis?.password, redisPassword, 'the password of the Redis secret')
   t.equal(config.redis?.waitReplicas, 1, 'a write is answered once a replica has it')
   t.equal(config.DEPLOYMENT_MODE, 'production')
 })

@@ -1,22 +1,29 @@
 // docker-compose.yml checked without a Docker engine: its structure against the
 // compose spec's essentials, its variables against infra/compose.env.example,
 // and each service's environment against that service's own config loader.
+import { execFileSync } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
-import { existsSync, readFileSync } from 'node:fs'
-import { resolve } from 'node:path'
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join, resolve } from 'node:path'
 import t from 'tap'
 import { loadConfig as loadIdentityConfig, EnvSchema as identityEnv } from '../services/identity/src/config.ts'
 import { loadConfig as loadTodoApiConfig, EnvSchema as todoApiEnv } from '../services/todo-api/src/config.ts'
 import { EnvSchema as tokenServiceEnv, loadConfig as loadTokenServiceConfig } from '../services/token-service/src/config.ts'
 import { loadGatewayConfig, upstreamVariables } from '../infra/gateway/gateway-config.ts'
 import { templateFile } from '../infra/gateway/nginx.ts'
-import { composeEnvExamplePath, defaultServices, environmentOf, interpolate, loadCompose, parseEnvFile, readComposeText, referencedVariables, type ComposeFile } from './helpers/compose.ts'
+import { composeEnvExamplePath, defaultServices, environmentOf, environmentWithSecrets, interpolate, loadCompose, makeSecrets, parseEnvFile, readComposeText, referencedVariables, type ComposeFile } from './helpers/compose.ts'
 import { repoRoot } from './helpers/gateways.ts'
 
 const example = parseEnvFile(readFileSync(composeEnvExamplePath, 'utf8'))
 /** The example with every placeholder secret replaced as its comment says (openssl rand -hex 32). */
 const filled = new Map([...example].map(([k, v]) => [k, v.startsWith('replace-with-') ? randomBytes(32).toString('hex') : v]))
 const compose: ComposeFile = loadCompose(filled)
+/** The secret files as infra/make-secrets.sh writes them (what compose mounts at /run/secrets/). */
+const secretDir = mkdtempSync(join(tmpdir(), 'compose-secrets-'))
+t.teardown(() => rmSync(secretDir, { recursive: true, force: true }))
+makeSecrets(secretDir)
+const secretValue = (name: string) => readFileSync(join(secretDir, `${name}.txt`), 'utf8').trimEnd()
 const services = compose.services
 /** The `cluster` profile's services are checked by test/compose-cluster.test.ts. */
 const oneNode = defaultServices(compose)
@@ -109,15 +116,41 @@ t.test('every variable the file uses is in infra/compose.env.example, and every 
   const used = referencedVariables(readComposeText())
   for (const name of used) t.ok(example.has(name), `${name} is in the example`)
   for (const name of example.keys()) t.ok(used.has(name), `${name} (example) is used by docker-compose.yml`)
-  t.throws(() => interpolate('${BETTER_AUTH_SECRET:?set it}', new Map()), /BETTER_AUTH_SECRET: set it/, 'a missing secret stops compose')
+  t.throws(() => interpolate('${PUBLIC_ORIGIN:?set it}', new Map()), /PUBLIC_ORIGIN: set it/, 'a missing required setting stops compose')
 })
 
-t.test('the secrets come from the env file and none is written into docker-compose.yml', async (t) => {
-  const text = readComposeText()
-  for (const name of ['POSTGRES_PASSWORD', 'IDENTITY_DB_PASSWORD', 'TODO_API_DB_PASSWORD', 'REDIS_PASSWORD', 'BETTER_AUTH_SECRET', 'KEY_ENCRYPTION_KEY', 'ADMIN_TOKEN']) {
-    t.match(text, new RegExp(`\\$\\{${name}:\\?`), `${name} is required (\${${name}:?…})`)
-    t.ok(example.get(name)?.startsWith('replace-with-'), `${name} is a placeholder in the example`)
+const secretVariables = ['POSTGRES_PASSWORD', 'REDIS_PASSWORD', 'BETTER_AUTH_SECRET', 'KEY_ENCRYPTION_KEY', 'ADMIN_TOKEN', 'DATABASE_URL', 'REDISCLI_AUTH', 'INTROSPECTION_CLIENTS']
+
+t.test('every secret is a file secret (made by infra/make-secrets.sh), mounted only where it is read, and never a value', async (t) => {
+  const declared = Object.keys(compose.secrets ?? {}).sort()
+  t.same(
+    readdirSync(secretDir)
+      .map((f) => f.replace(/\.txt$/, ''))
+      .sort(),
+    declared,
+    'make-secrets.sh writes exactly the declared secrets',
+  )
+  for (const [name, { file }] of Object.entries(compose.secrets ?? {})) t.equal(file, `./secrets/${name}.txt`, `${name} comes from ./secrets/${name}.txt`)
+  t.match(readFileSync(resolve(repoRoot, '.gitignore'), 'utf8'), /^secrets\/$/m, 'secrets/ is git-ignored')
+  const mounted = new Set<string>()
+  for (const [name, service] of Object.entries(services)) {
+    const env = environmentOf(service)
+    for (const variable of secretVariables) t.notOk(variable in env, `${name} gets no ${variable} value (only ${variable}_FILE)`)
+    t.notMatch(env.REDIS_URL ?? '', /@/, `${name}: no credentials in REDIS_URL`)
+    const read = Object.values(env).flatMap((v) => /^\/run\/secrets\/(\w+)$/.exec(v)?.[1] ?? [])
+    const scripts = JSON.stringify([service.healthcheck, service.entrypoint])
+    for (const secret of service.secrets ?? []) {
+      mounted.add(secret)
+      t.ok(read.includes(secret) || scripts.includes('redis-entrypoint.sh') || name === 'postgres', `${name} reads the ${secret} it mounts`)
+    }
+    t.doesNotThrow(() => environmentWithSecrets(service, secretDir), `${name} mounts every secret its environment names`)
   }
+  t.same([...mounted].sort(), declared, 'every declared secret is used')
+  for (const name of example.keys())
+    t.notOk(
+      secretVariables.some((v) => name.includes(v)),
+      `${name} in the example is no secret`,
+    )
 })
 
 const serviceConfigs = {
@@ -129,14 +162,17 @@ const serviceConfigs = {
 t.test("each service's environment is accepted by that service's own config loader", async (t) => {
   const instances = { ...serviceConfigs, 'token-service-cluster': serviceConfigs['token-service'], 'todo-api-cluster': serviceConfigs['todo-api'] }
   for (const [name, { known, load }] of Object.entries(instances)) {
-    const env = environmentOf(services[name]!)
-    for (const variable of Object.keys(env)) t.ok(known.includes(variable), `${name} reads ${variable}`)
-    t.doesNotThrow(() => load(env), `${name}'s loadConfig accepts the compose environment`)
+    const env = environmentWithSecrets(services[name]!, secretDir)
+    for (const variable of Object.keys(env)) t.ok(known.includes(variable) || known.includes(variable.replace(/_FILE$/, '')), `${name} reads ${variable}`)
+    t.doesNotThrow(() => load(env), `${name}'s loadConfig accepts the compose environment and its secret files`)
   }
-  const tokenService = loadTokenServiceConfig(environmentOf(services['token-service']!))
+  const tokenService = loadTokenServiceConfig(environmentWithSecrets(services['token-service']!, secretDir))
   t.equal(tokenService.DEPLOYMENT_MODE, 'production')
   t.equal(tokenService.COOKIE_SECURE, true)
   t.ok(tokenService.REDIS_URL, 'token-service uses Redis (rotation state shared by both replicas)')
+  t.equal(tokenService.redis?.password, secretValue('redis_password'), 'with the password of the Redis secret')
+  t.equal(tokenService.ADMIN_TOKEN, secretValue('admin_token'))
+  t.equal(tokenService.KEY_ENCRYPTION_KEY?.toString('hex'), secretValue('key_encryption_key'))
 })
 
 t.test('issuers, audiences, JWKS URLs and origins agree across services', async (t) => {
@@ -191,11 +227,17 @@ t.test('the Dockerfiles run as non-root on Node 24 and nginx-unprivileged, multi
 t.test('the postgres init script creates one database and role per service, matching the URLs', async (t) => {
   const script = readFileSync(resolve(repoRoot, 'infra/postgres/create-databases.sh'), 'utf8')
   for (const name of ['identity', 'todo-api']) {
-    const url = new URL(environmentOf(services[name]!).DATABASE_URL!)
+    const secret = `${name.replace('-', '_')}_database_url`
+    t.ok(services.postgres!.secrets?.includes(secret), `postgres mounts ${secret} for the init script`)
+    t.match(script, `/run/secrets/${secret}`, `the init script takes the ${name} role's password from ${secret}`)
+    const url = new URL(secretValue(secret))
     const role = decodeURIComponent(url.username)
     const database = url.pathname.slice(1)
     t.match(script, new RegExp(`CREATE ROLE ${role} LOGIN`), `${name}: role ${role}`)
     t.match(script, new RegExp(`CREATE DATABASE ${database} OWNER ${role}`), `${name}: database ${database}`)
+    const passwordOf = script.split('\n').find((line) => line.startsWith('password_of()'))!
+    const extracted = execFileSync('sh', ['-c', `${passwordOf}\npassword_of "$1"`, 'sh', join(secretDir, `${secret}.txt`)], { encoding: 'utf8' }).trim()
+    t.equal(extracted, decodeURIComponent(url.password), `${name}: the script's password_of gives the URL's password`)
     t.equal(url.hostname, 'postgres')
   }
   t.ok(

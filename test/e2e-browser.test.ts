@@ -2,10 +2,12 @@
 // playwright-core) through the gateway of a stack started by scripts/start.ts:
 // sign-up, exchange, todos, a reload kept alive by the refresh cookie, the
 // silent refresh before expiry, two tabs refreshing at the same moment, the
-// sessions panel (one session and all) and sign-out. Saves a screenshot: to
+// sessions panel (one session and all) and sign-out; axe-core audits the page
+// signed out and signed in. Saves a screenshot: to
 // docs/screenshot.png with UPDATE_SCREENSHOT=1 (the README's picture), else
 // under the OS temp dir so a test run leaves the work tree clean.
 import { existsSync, mkdirSync } from 'node:fs'
+import { createRequire } from 'node:module'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { chromium, type Browser, type BrowserContext, type Page, type Route } from 'playwright-core'
@@ -15,6 +17,18 @@ import { startStack } from './helpers/stack.ts'
 
 const chromiumPath = '/usr/bin/chromium'
 t.test('the whole journey in Chromium through the gateway', { skip: existsSync(chromiumPath) ? false : `${chromiumPath} is not installed here (apt-get install chromium; CI installs it in .ci/run)` }, journey)
+
+const axeScript = createRequire(import.meta.url).resolve('axe-core/axe.min.js')
+
+/** Runs axe-core (WCAG 2.x A/AA and best practices) on the page; each violation as rule id, impact and the offending elements. */
+async function axeViolations(page: Page): Promise<Array<{ id: string; impact: string | null | undefined; targets: string[] }>> {
+  await page.addScriptTag({ path: axeScript })
+  const result = await page.evaluate(async () => {
+    const axe = (globalThis as unknown as { axe: { run(context: unknown, options: unknown): Promise<{ violations: Array<{ id: string; impact?: string | null; nodes: Array<{ target: unknown[] }> }> }> } }).axe
+    return axe.run((globalThis as unknown as { document: unknown }).document, { resultTypes: ['violations'] })
+  })
+  return result.violations.map((v) => ({ id: v.id, impact: v.impact, targets: v.nodes.map((n) => n.target.join(' ')) }))
+}
 
 /** The flags this machine kind needs (no sandbox as root, no background network calls). */
 const chromiumArgs = ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync']
@@ -49,8 +63,8 @@ async function journey(t: Test) {
 
   await t.test('sign-up through BetterAuth, then the exchange signs the user in', async (t) => {
     await page.getByTestId('name').fill('E2E User')
-    await page.getByTestId('email').fill(email)
-    await page.getByTestId('password').fill(password)
+    await page.getByTestId('sign-up-email').fill(email)
+    await page.getByTestId('sign-up-password').fill(password)
     await page.getByTestId('sign-up').click()
     await page.getByTestId('app-view').waitFor()
     t.equal(await page.getByTestId('signed-in-as').textContent(), email)
@@ -188,6 +202,28 @@ async function journey(t: Test) {
     await page.reload()
     await page.getByTestId('auth-view').waitFor()
     t.equal(await page.getByTestId('status').textContent(), 'Not signed in.')
+  })
+
+  await t.test('axe-core finds no accessibility violation, signed out or signed in', async (t) => {
+    // Its own context: injecting axe needs bypassCSP, which the journey above must not have.
+    const auditContext = await browser.newContext({ baseURL: origin, bypassCSP: true })
+    const audited = await newPage(auditContext)
+    await audited.goto('/')
+    await audited.getByTestId('auth-view').waitFor()
+    t.same(await axeViolations(audited), [], 'signed out: the sign-in and sign-up forms')
+    // A new user through sign-up: BetterAuth allows 3 sign-ins per 10 s per client, and the steps above just used them.
+    await audited.getByTestId('sign-up-email').fill(`axe-${email}`)
+    await audited.getByTestId('sign-up-password').fill(password)
+    await audited.getByTestId('sign-up').click()
+    await audited.getByTestId('app-view').waitFor()
+    for (const title of ['first', 'second']) {
+      await audited.getByTestId('todo-title').fill(title)
+      await audited.getByTestId('todo-add').click()
+      await audited.getByTestId('todo-item').filter({ hasText: title }).waitFor()
+    }
+    await audited.getByTestId('session-item').first().waitFor()
+    t.same(await axeViolations(audited), [], 'signed in: todos (several Delete buttons) and sessions')
+    await auditContext.close()
   })
 
   t.same(pageErrors, [], 'no script error on any page')

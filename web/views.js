@@ -73,11 +73,13 @@ export function createViews({ client, session }) {
    * @param {string} testid
    * @param {string} className
    * @param {() => Promise<unknown>} onClick
+   * @param {string} accessibleName unique on the page (several items have the same visible label)
    */
-  function button(label, testid, className, onClick) {
+  function button(label, testid, className, onClick, accessibleName) {
     const b = document.createElement('button')
     b.type = 'button'
     b.textContent = label
+    b.setAttribute('aria-label', accessibleName)
     b.dataset.testid = testid
     if (className) b.className = className
     b.addEventListener('click', () => run(onClick))
@@ -99,7 +101,7 @@ export function createViews({ client, session }) {
     box.type = 'checkbox'
     box.checked = todo.completed
     box.dataset.testid = 'todo-toggle'
-    box.setAttribute('aria-label', `completed: ${todo.title}`)
+    box.setAttribute('aria-label', `Done: ${todo.title}`)
     box.addEventListener('change', () =>
       run(async () => {
         await session.authorized((token) => client.updateTodo(token, todo.id, { completed: box.checked }))
@@ -110,10 +112,16 @@ export function createViews({ client, session }) {
     title.className = 'title'
     title.dataset.testid = 'todo-title-text'
     title.textContent = todo.title
-    const remove = button('Delete', 'todo-delete', 'danger', async () => {
-      await session.authorized((token) => client.deleteTodo(token, todo.id))
-      await loadTodos()
-    })
+    const remove = button(
+      'Delete',
+      'todo-delete',
+      'danger',
+      async () => {
+        await session.authorized((token) => client.deleteTodo(token, todo.id))
+        await loadTodos()
+      },
+      `Delete todo ${todo.title}`,
+    )
     li.append(box, title, remove)
     return li
   }
@@ -141,11 +149,17 @@ export function createViews({ client, session }) {
       li.append(tag)
     }
     li.append(
-      button('Sign out', 'session-revoke', 'danger', async () => {
-        await session.authorized((token) => client.revokeSession(token, row.id))
-        if (row.current) return signOutIdentity('This session was signed out.')
-        await loadSessions()
-      }),
+      button(
+        'Sign out',
+        'session-revoke',
+        'danger',
+        async () => {
+          await session.authorized((token) => client.revokeSession(token, row.id))
+          if (row.current) return signOutIdentity('This session was signed out.')
+          await loadSessions()
+        },
+        `Sign out session ${text.textContent}${row.current ? ' (this browser)' : ''}`,
+      ),
     )
     return li
   }
@@ -162,24 +176,30 @@ export function createViews({ client, session }) {
 
   /** The page's controls. */
   function bind() {
-    $('auth-form').addEventListener('submit', (event) => {
-      event.preventDefault()
-      const mode = /** @type {HTMLButtonElement | null} */ (/** @type {SubmitEvent} */ (event).submitter)?.value ?? 'sign-in'
-      const data = new FormData(/** @type {HTMLFormElement} */ (event.target))
-      const credentials = { email: String(data.get('email')), password: String(data.get('password')) }
-      run(async () => {
-        showStatus(mode === 'sign-up' ? 'Signing up…' : 'Signing in…')
-        if (mode === 'sign-up') await client.signUp({ ...credentials, name: String(data.get('name') || credentials.email) })
-        else await client.signIn(credentials)
-        email = credentials.email
-        await session.exchange()
-        const password = /** @type {HTMLInputElement} */ ($('password'))
-        password.value = ''
-        await signedIn()
-      }).then(() => {
-        if (!session.signedIn) showStatus('Not signed in.')
+    /**
+     * @param {string} formId
+     * @param {'sign-in' | 'sign-up'} mode
+     */
+    const onAuthSubmit = (formId, mode) =>
+      $(formId).addEventListener('submit', (event) => {
+        event.preventDefault()
+        const form = /** @type {HTMLFormElement} */ (event.target)
+        const data = new FormData(form)
+        const credentials = { email: String(data.get('email')), password: String(data.get('password')) }
+        run(async () => {
+          showStatus(mode === 'sign-up' ? 'Signing up…' : 'Signing in…')
+          if (mode === 'sign-up') await client.signUp({ ...credentials, name: String(data.get('name') || credentials.email) })
+          else await client.signIn(credentials)
+          email = credentials.email
+          await session.exchange()
+          for (const input of form.querySelectorAll('input[type="password"]')) /** @type {HTMLInputElement} */ (input).value = ''
+          await signedIn()
+        }).then(() => {
+          if (!session.signedIn) showStatus('Not signed in.')
+        })
       })
-    })
+    onAuthSubmit('auth-form', 'sign-in')
+    onAuthSubmit('sign-up-form', 'sign-up')
 
     $('todo-form').addEventListener('submit', (event) => {
       event.preventDefault()

@@ -3,8 +3,13 @@
 # Used by docker-compose.yml's `cluster` profile (redis-cluster-init) and by the
 # tests (packages/testkit/src/redis-servers.ts). Idempotent: a cluster whose
 # first node already reports cluster_state:ok is left as it is. The password,
-# if any, comes from REDISCLI_AUTH (never on the command line).
+# if any, comes from REDISCLI_AUTH or the file REDIS_PASSWORD_FILE names (a
+# Docker secret); never from the command line.
 set -eu
+if [ -n "${REDIS_PASSWORD_FILE:-}" ]; then
+  REDISCLI_AUTH=$(cat "$REDIS_PASSWORD_FILE")
+  export REDISCLI_AUTH
+fi
 replicas=$1
 shift
 addresses=""

@@ -1,5 +1,6 @@
+import { execFileSync } from 'node:child_process'
 import { readFileSync } from 'node:fs'
-import { resolve } from 'node:path'
+import { join, resolve } from 'node:path'
 import { parse } from 'yaml'
 import { repoRoot } from './gateways.ts'
 
@@ -21,6 +22,8 @@ export interface ComposeService {
   volumes?: string[]
   user?: string
   read_only?: boolean
+  /** Names of top-level secrets mounted at /run/secrets/<name>. */
+  secrets?: string[]
 }
 
 export interface ComposeFile {
@@ -28,6 +31,7 @@ export interface ComposeFile {
   services: Record<string, ComposeService>
   networks?: Record<string, { ipam?: { config?: { subnet?: string }[] } } | null>
   volumes?: Record<string, unknown>
+  secrets?: Record<string, { file: string }>
 }
 
 export const composePath = resolve(repoRoot, 'docker-compose.yml')
@@ -108,4 +112,24 @@ export function environmentOf(service: ComposeService): Record<string, string> {
   const out: Record<string, string> = {}
   for (const [k, v] of Object.entries(service.environment ?? {})) if (v !== null && v !== undefined) out[k] = String(v)
   return out
+}
+
+/** Runs infra/make-secrets.sh into `dir`, as an operator would before `docker compose up`. */
+export function makeSecrets(dir: string): void {
+  execFileSync('sh', [resolve(repoRoot, 'infra/make-secrets.sh'), dir], { stdio: 'pipe' })
+}
+
+/**
+ * A service's environment with every `/run/secrets/<name>` pointed at `<dir>/<name>.txt` (what
+ * compose mounts there); throws for a secret the service does not list under `secrets:`.
+ */
+export function environmentWithSecrets(service: ComposeService, dir: string): Record<string, string> {
+  const env = environmentOf(service)
+  for (const [name, value] of Object.entries(env)) {
+    const secret = /^\/run\/secrets\/([a-z0-9_]+)$/.exec(value)?.[1]
+    if (secret === undefined) continue
+    if (!service.secrets?.includes(secret)) throw new Error(`${name} names /run/secrets/${secret}, which the service does not mount`)
+    env[name] = join(dir, `${secret}.txt`)
+  }
+  return env
 }

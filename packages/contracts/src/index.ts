@@ -1,5 +1,6 @@
 export * from './access-token.schemas.ts'
 export * from './audit.schemas.ts'
+export * from './introspection.schemas.ts'
 export * from './jwks.schemas.ts'
 export * from './metadata.schemas.ts'
 export * from './oauth.schemas.ts'

@@ -13,6 +13,9 @@ export const AuthorizationServerMetadata = Type.Object({
   grant_types_supported: Type.Array(Type.String(), { minItems: 1 }),
   token_endpoint_auth_methods_supported: Type.Array(Type.String(), { minItems: 1 }),
   revocation_endpoint_auth_methods_supported: Type.Optional(Type.Array(Type.String(), { minItems: 1 })),
+  /** RFC 7662 (via RFC 8414 §2): for confidential resource servers only. */
+  introspection_endpoint: Type.Optional(Type.String()),
+  introspection_endpoint_auth_methods_supported: Type.Optional(Type.Array(Type.String(), { minItems: 1 })),
   scopes_supported: Type.Array(Type.String(), { minItems: 1 }),
   response_types_supported: Type.Optional(Type.Array(Type.String(), { minItems: 1 })),
 })

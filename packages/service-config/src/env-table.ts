@@ -19,7 +19,7 @@ function defaultOf(schema: TSchema): string {
 export function renderEnvTable(schema: TObject): string {
   const rows = Object.entries(schema.properties as Record<string, TSchema>).map(([name, property]) => {
     const info = property as VariableMeta
-    const type = `${expects(property)}${info.secret ? '; secret' : ''}`
+    const type = `${expects(property)}${info.secret ? `; secret (or a file: \`${name}_FILE\`)` : ''}`
     const example = info.examples?.[0] === undefined ? '' : ` Example: \`${info.examples[0]}\`.`
     return `| \`${name}\` | ${cell(type)} | ${defaultOf(property)} | ${cell(`${info.description ?? ''}${example}`)} |`
   })

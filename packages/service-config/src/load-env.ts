@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs'
 import { IsOptional, type StaticDecode, type TObject, type TSchema } from 'typebox'
 import { Value } from 'typebox/value'
 import { ConfigError, ConfigErrorCode, configProblem, type ConfigProblem } from './config-error.ts'
@@ -34,9 +35,10 @@ export function loadEnv<S extends TObject>(schema: S, env: Readonly<Record<strin
   const values: Record<string, unknown> = {}
   const problems: ConfigProblem[] = []
   const bad = new Set<string>()
+  const unset = (raw: string | undefined) => (raw === '' && options.emptyIsUnset !== false ? undefined : raw)
   for (const [variable, property] of Object.entries(schema.properties as Record<string, TSchema>)) {
-    const raw = env[variable]
-    const result = readVariable(variable, property, raw === '' && options.emptyIsUnset !== false ? undefined : raw)
+    const given = (property as VariableMeta).secret ? secretOrFile(variable, env, unset) : { raw: unset(env[variable]) }
+    const result = 'problem' in given ? given : readVariable(variable, property, given.raw)
     if ('problem' in result) {
       problems.push(result.problem)
       bad.add(variable)
@@ -69,6 +71,28 @@ export function loadEnv<S extends TObject>(schema: S, env: Readonly<Record<strin
 }
 
 type Read = { value: unknown } | { problem: ConfigProblem }
+
+/**
+ * A secret comes from `<NAME>` or from the file named by `<NAME>_FILE` (Docker/Kubernetes
+ * secrets), never both. The file's content counts, without one trailing newline; a file that
+ * cannot be read is reported with its path and the reason, never with any content.
+ */
+function secretOrFile(variable: string, env: Readonly<Record<string, string | undefined>>, unset: (raw: string | undefined) => string | undefined): { raw: string | undefined } | { problem: ConfigProblem } {
+  const fileVariable = `${variable}_FILE`
+  const raw = unset(env[variable])
+  const path = unset(env[fileVariable])
+  if (path === undefined) return { raw }
+  if (raw !== undefined) return { problem: configProblem(variable, `conflicts with ${fileVariable}: set one of them`, ConfigErrorCode.conflict) }
+  let content: string
+  try {
+    content = readFileSync(path, 'utf8')
+  } catch (error) {
+    return { problem: configProblem(fileVariable, `names a file that cannot be read (${path}: ${(error as NodeJS.ErrnoException).code ?? 'error'})`) }
+  }
+  const value = content.replace(/\r?\n$/, '')
+  if (value === '') return { problem: configProblem(fileVariable, `names an empty file (${path})`) }
+  return { raw: value }
+}
 
 function readVariable(variable: string, schema: TSchema, raw: string | undefined): Read {
   const info = schema as VariableMeta

@@ -15,7 +15,7 @@ t.test('the docs table is rendered from the schema: value, default, meaning, sec
       '| variable | value | default | meaning |',
       '|---|---|---|---|',
       '| `PORT` | an integer from 0 to 65535 | `3000` | Listen port \\| public. |',
-      '| `TOKEN` | a non-empty string; secret | (unset) | Admin token. Example: `openssl rand -hex 32`. |',
+      '| `TOKEN` | a non-empty string; secret (or a file: `TOKEN_FILE`) | (unset) | Admin token. Example: `openssl rand -hex 32`. |',
       '| `NAME` | a non-empty string | (required) | Required. |',
       '| `LIST` | a comma-separated list | (empty) | A list. |',
     ].join('\n'),

@@ -159,7 +159,7 @@ export async function buildApp(config: Config, deps: Deps = {}): Promise<TokenSe
   const upstream = createSubjectTokenVerifier(config, { clock, onKeySetEvent: serviceMetrics.onKeySetEvent, fetch: withRequestId(deps.fetch) })
   void upstream.warmUp()
   const accessTokens = createAccessTokenIssuer({ issuer: config.ISSUER, ttlSeconds: config.ACCESS_TOKEN_TTL, keys, now: () => clock.now() })
-  await publicApp.register(oauthRoutes, { context: { config, clock, upstream, sessions, accessTokens, audit: publicAudit }, redis })
+  await publicApp.register(oauthRoutes, { context: { config, clock, upstream, sessions, accessTokens, audit: publicAudit }, redis, keys })
   await publicApp.register(sessionsRoutes, { config, clock, keys, sessions, audit: publicAudit })
 
   let adminApp: FastifyInstance | null = null

@@ -21,6 +21,7 @@ import {
   type HostPort,
 } from '@todo-auth/service-config'
 import { defaultClients, defaultWebOrigins, parseClients, type ClientConfig } from './config/clients.ts'
+import { parseIntrospectionClients, type IntrospectionClient } from './config/introspection-clients.ts'
 
 export { ConfigError } from '@todo-auth/service-config'
 
@@ -43,6 +44,14 @@ export const EnvSchema = Type.Object({
   ISSUER: url({ default: 'http://localhost:8080', description: '`iss` of our access tokens and the RFC 8414 issuer; the public origin clients reach us at.' }),
   AUDIENCES: list({ default: 'todo-api', description: 'Audiences (resource servers) tokens may be issued for; the first is the default.' }),
   CLIENTS: optional(text({ description: 'Registered clients as a JSON array (docs/configuration.md#clients). Default: `web` (cookie) and `cli` (body).' })),
+  INTROSPECTION_CLIENTS: optional(
+    text({
+      secret: true,
+      example: 'todo-api:<openssl rand -base64 32>',
+      description:
+        'Resource servers allowed to call POST /oauth/introspect (RFC 7662), as comma-separated `client_id:client_secret` pairs, each secret at least 32 characters; they authenticate with HTTP Basic. Unset: introspection answers every call 401.',
+    }),
+  ),
   WEB_ALLOWED_ORIGINS: list({ default: defaultWebOrigins.join(','), description: 'Allowed origins of the default `web` client (ignored when CLIENTS is set).' }),
   CORS_ORIGINS: corsOrigins({
     description:
@@ -115,7 +124,7 @@ export const EnvSchema = Type.Object({
   BETTER_AUTH_JWKS_STALE_IF_ERROR: duration({ unit: 'seconds', default: 3600, minimum: 0, description: 'How long the last good BetterAuth JWKS keeps serving while BetterAuth is unreachable.' }),
   SUBJECT_TOKEN_MAX_AGE: duration({ unit: 'seconds', default: 900, minimum: 10, description: 'Oldest accepted BetterAuth JWT (time since its iat).' }),
   COOKIE_SECURE: boolean({ default: true, description: 'Secure attribute (and __Secure- prefix) of the refresh cookie; false only for plain-http local development.' }),
-  RATE_LIMIT_MAX: integer({ default: 60, minimum: 1, description: 'Requests per client IP per window on /oauth/token and /oauth/revoke.' }),
+  RATE_LIMIT_MAX: integer({ default: 60, minimum: 1, description: 'Requests per client IP per window on /oauth/token, /oauth/revoke and /oauth/introspect.' }),
   RATE_LIMIT_WINDOW: duration({ unit: 'seconds', default: 60, minimum: 1, description: 'Rate-limit window.' }),
   ADMIN_RATE_LIMIT_MAX: integer({ default: 30, minimum: 1, description: 'Admin API requests per client IP per minute.' }),
 })
@@ -192,10 +201,28 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     }
     return undefined
   }
-  const { CLIENTS: _clients, WEB_ALLOWED_ORIGINS: _origins, ...values } = loadEnv(EnvSchema, env, { rules: [readClients, ...rules] })
+  let introspectionClients: readonly IntrospectionClient[] = []
+  const readIntrospectionClients: ConfigRule<Env> = (v) => {
+    try {
+      introspectionClients = Object.freeze(
+        v.INTROSPECTION_CLIENTS
+          ? parseIntrospectionClients(
+              v.INTROSPECTION_CLIENTS,
+              clients.map((c) => c.clientId),
+            )
+          : [],
+      )
+    } catch (error) {
+      return configProblem('INTROSPECTION_CLIENTS', (error as Error).message)
+    }
+    return undefined
+  }
+  const { CLIENTS: _clients, WEB_ALLOWED_ORIGINS: _origins, INTROSPECTION_CLIENTS: _introspection, ...values } = loadEnv(EnvSchema, env, { rules: [readClients, readIntrospectionClients, ...rules] })
   return Object.freeze({
     ...values,
     clients,
+    /** Confidential resource servers that may introspect (secrets kept as digests only). */
+    introspectionClients,
     /** Name of the refresh cookie: `__Secure-` prefixed when COOKIE_SECURE (RFC 6265bis §4.1.3.1). */
     refreshCookieName: values.COOKIE_SECURE ? '__Secure-refresh_token' : 'refresh_token',
     /** Undefined: the in-process store (development only). */

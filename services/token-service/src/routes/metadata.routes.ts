@@ -17,6 +17,9 @@ export function authorizationServerMetadata(config: Config): AuthorizationServer
     // Every registered client is public (SPEC §4): no client authentication at either endpoint.
     token_endpoint_auth_methods_supported: ['none'],
     revocation_endpoint_auth_methods_supported: ['none'],
+    // RFC 7662: resource servers authenticate with HTTP Basic (INTROSPECTION_CLIENTS).
+    introspection_endpoint: `${base}/oauth/introspect`,
+    introspection_endpoint_auth_methods_supported: ['client_secret_basic'],
     scopes_supported: scopes,
     // No authorization endpoint, so no response_types_supported: tokens come only from the exchange
     // and refresh grants, and RFC 8414 §2 says a claim with zero elements is omitted, not sent empty.

@@ -3,11 +3,13 @@ import { checkJsonBody } from '@todo-auth/service-config'
 import type { RedisClient } from '../redis/redis-client.ts'
 import { InvalidRequest } from '../errors.ts'
 import type { GrantContext } from '../grants/grant.ts'
+import type { KeyManager } from '../keys/key-manager.ts'
 import { repeatedMember } from '../grants/parse-json.ts'
 import { safeName } from '../grants/read-params.ts'
 import { cookiePlugin } from '../plugins/cookie.plugin.ts'
 import { formBodyPlugin } from '../plugins/form-body.plugin.ts'
 import { oauthRateLimitPlugin } from '../plugins/oauth-rate-limit.plugin.ts'
+import { introspectRoutes } from './introspect.routes.ts'
 import { revokeRoutes } from './revoke.routes.ts'
 import { tokenRoutes } from './token.routes.ts'
 
@@ -17,7 +19,7 @@ import { tokenRoutes } from './token.routes.ts'
  * per-client-IP rate limit kept in Redis so it holds across instances.
  * `request.ip` honours X-Forwarded-For only from TRUST_PROXY (R58).
  */
-export async function oauthRoutes(app: FastifyInstance, opts: { context: GrantContext; redis: RedisClient | null }): Promise<void> {
+export async function oauthRoutes(app: FastifyInstance, opts: { context: GrantContext; redis: RedisClient | null; keys: KeyManager }): Promise<void> {
   const { config } = opts.context
   await app.register(formBodyPlugin)
   // JSON bodies: Fastify's parser (secure-json-parse refuses __proto__ and constructor.prototype), plus the
@@ -42,4 +44,5 @@ export async function oauthRoutes(app: FastifyInstance, opts: { context: GrantCo
   })
   await app.register(tokenRoutes, opts)
   await app.register(revokeRoutes, opts)
+  await app.register(introspectRoutes, opts)
 }

@@ -1,7 +1,7 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify'
 import Type from 'typebox'
 import { SessionList, type SessionView } from '@todo-auth/contracts'
-import { bearerAuthPlugin, createAccessTokenVerifier } from '@todo-auth/token-verifier'
+import { bearerAuthPlugin } from '@todo-auth/token-verifier'
 import type { RequestAudit } from '../audit/audit-log.ts'
 import type { Clock } from '../clock.ts'
 import type { Config } from '../config.ts'
@@ -10,6 +10,7 @@ import type { KeyManager } from '../keys/key-manager.ts'
 import type { SessionService } from '../sessions/session.service.ts'
 import type { Session } from '../sessions/session.store.ts'
 import { isSessionId } from '../tokens/refresh-token.codec.ts'
+import { createOwnTokenVerifier } from '../tokens/own-token-verifier.ts'
 
 const iso = (ms: number) => new Date(ms).toISOString()
 
@@ -33,15 +34,7 @@ function view(session: Session, currentSid: string): SessionView {
  */
 export async function sessionsRoutes(app: FastifyInstance, opts: { config: Config; clock: Clock; keys: KeyManager; sessions: SessionService; audit: RequestAudit }): Promise<void> {
   const { config, sessions } = opts
-  const verifier = createAccessTokenVerifier({
-    issuer: config.ISSUER,
-    audience: config.AUDIENCES,
-    // Every alg our key manager signs with; each key is pinned to its own alg (R03).
-    algorithms: ['ES256', 'EdDSA', 'RS256'],
-    clockToleranceSec: config.CLOCK_TOLERANCE,
-    keySet: { getKey: (header) => opts.keys.verificationKey(header) },
-    now: () => opts.clock.now(),
-  })
+  const verifier = createOwnTokenVerifier(config, opts.keys, opts.clock)
   await app.register(bearerAuthPlugin, { verifier, realm: 'token-service' })
   app.addHook('onRequest', async (_request, reply) => {
     reply.header('cache-control', 'no-store')

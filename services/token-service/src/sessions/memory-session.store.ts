@@ -119,5 +119,12 @@ export function createMemorySessionStore(policy: SessionStorePolicy, clock: Cloc
       }
       return sessions.sort(byNewest)
     },
+
+    async lookup({ sid, tokenHash, now }) {
+      const entry = entries.get(sid)
+      if (!entry || !isLive(entry.session, now, policy.idleMs)) return undefined
+      if (tokenHash !== undefined && tokenHash !== entry.current) return undefined
+      return copy(entry.session)
+    },
   }
 }

@@ -216,5 +216,15 @@ export function createRedisSessionStore(redis: RedisClient, options: SessionStor
         if (gone.length > 0) await redis.zrem(key, ...gone)
         return sessions.sort(byNewest)
       }),
+
+    lookup: ({ sid, tokenHash, now }) =>
+      guarded(async () => {
+        // One single-key read: an ended session is left to its key TTL, nothing is written.
+        const record = await redis.hgetall(sessionKey(sid))
+        const session = parseSession(sid, Object.entries(record).flat())
+        if (!session || !isLive(session, now, idleMs)) return undefined
+        if (tokenHash !== undefined && tokenHash !== record.cur) return undefined
+        return session
+      }),
   }
 }

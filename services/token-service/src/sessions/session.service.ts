@@ -24,6 +24,10 @@ export interface SessionService {
   list(sub: string): Promise<Session[]>
   revoke(sub: string, sid: string): Promise<boolean>
   revokeAll(sub: string): Promise<number>
+  /** Read-only (RFC 7662): the live session of this current refresh token, or undefined; nothing is spent. */
+  inspectRefreshToken(token: string): Promise<Session | undefined>
+  /** Read-only: the live session `sid` (an access token's session), or undefined. */
+  liveSession(sid: string): Promise<Session | undefined>
 }
 
 export function createSessionService(options: {
@@ -104,6 +108,14 @@ export function createSessionService(options: {
       if (sid === undefined) return 'unknown'
       return store.revokeByToken({ sid, tokenHash: hashRefreshToken(token), clientId })
     },
+
+    async inspectRefreshToken(token) {
+      const sid = sessionIdOf(token)
+      if (sid === undefined) return undefined
+      return store.lookup({ sid, tokenHash: hashRefreshToken(token), now: clock.now() })
+    },
+
+    liveSession: (sid) => store.lookup({ sid, now: clock.now() }),
 
     list: (sub) => store.listForUser(sub, clock.now()),
     revoke: (sub, sid) => store.revokeForUser(sub, sid),

@@ -80,6 +80,11 @@ export interface SessionStore {
   revokeAllForUser(sub: string): Promise<number>
   /** The live sessions of `sub`, newest first. */
   listForUser(sub: string, now: number): Promise<Session[]>
+  /**
+   * Read-only (RFC 7662 introspection): the live session `sid`; with `tokenHash`, only while that is its
+   * current refresh token (a spent one is not). Never rotates, never counts as use, never deletes.
+   */
+  lookup(input: { sid: string; tokenHash?: string; now: number }): Promise<Session | undefined>
 }
 
 export function isLive(session: Session, now: number, idleMs: number): boolean {

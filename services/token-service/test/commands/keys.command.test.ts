@@ -1,6 +1,9 @@
 import { spawn } from 'node:child_process'
 import { once } from 'node:events'
 import { randomBytes } from 'node:crypto'
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import t from 'tap'
 import { testRedisUrl } from '@todo-auth/testkit'
@@ -59,6 +62,16 @@ t.test('the keys command lists, rotates and revokes through the admin API withou
   const unknown = await run(['revoke', 'no-such-kid'], env)
   t.equal(unknown.code, 1)
   t.match(JSON.parse(unknown.stdout), { code: 'UNKNOWN_KID' })
+
+  const tokenFile = join(mkdtempSync(join(tmpdir(), 'keys-cmd-')), 'admin_token')
+  writeFileSync(tokenFile, `${token}\n`)
+  t.teardown(() => rmSync(dirname(tokenFile), { recursive: true, force: true }))
+  const fromFile = await run(['list'], { ADMIN_URL: env.ADMIN_URL, ADMIN_TOKEN_FILE: tokenFile })
+  t.equal(fromFile.code, 0, 'ADMIN_TOKEN_FILE works like ADMIN_TOKEN (Docker secrets)')
+  noToken(fromFile)
+  const both = await run(['list'], { ...env, ADMIN_TOKEN_FILE: tokenFile })
+  t.equal(both.code, 78)
+  t.match(both.stderr, /ADMIN_TOKEN: conflicts with ADMIN_TOKEN_FILE/)
 
   const wrong = await run(['list'], { ...env, ADMIN_TOKEN: 'not-the-token' })
   t.equal(wrong.code, 1)

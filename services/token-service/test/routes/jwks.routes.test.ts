@@ -96,6 +96,8 @@ t.test('the authorization server metadata follows RFC 8414 and SPEC §7', async 
   t.equal(body.token_endpoint, 'https://auth.example.com/oauth/token')
   t.equal(body.jwks_uri, 'https://auth.example.com/.well-known/jwks.json')
   t.equal(body.revocation_endpoint, 'https://auth.example.com/oauth/revoke')
+  t.equal(body.introspection_endpoint, 'https://auth.example.com/oauth/introspect')
+  t.same(body.introspection_endpoint_auth_methods_supported, ['client_secret_basic'])
   t.same(body.grant_types_supported, ['urn:ietf:params:oauth:grant-type:token-exchange', 'refresh_token'])
   t.same(body.token_endpoint_auth_methods_supported, ['none'])
   t.same(body.scopes_supported, ['todos:read', 'todos:write'])
