@@ -41,7 +41,8 @@ export const EnvSchema = Type.Object({
     default: 5000,
     minimum: 0,
     maximum: 600_000,
-    description: 'At most one refetch per this long is triggered by unknown `kid`s (concurrent misses share one fetch), and a failed fetch is retried no sooner.',
+    description:
+      'Cap of the unknown-`kid` refetch backoff (the first refetch is immediate, each one that finds nothing doubles the gap from 100 ms, one that finds the kid resets it; concurrent misses share one fetch), and a failed fetch is retried no sooner.',
   }),
   JWKS_DEFAULT_MAX_AGE_MS: duration({ unit: 'milliseconds', default: 300_000, minimum: 0, description: 'JWKS freshness when token-service sends no `Cache-Control: max-age` (its max-age is honoured, capped at 24 h; `ETag` revalidation).' }),
   JWKS_STALE_IF_ERROR_MS: duration({
