@@ -23,3 +23,4 @@ export {
   type VariableMeta,
   type VariableOptions,
 } from './variables.ts'
+export { gracefulShutdown, shutdownDrainVariable, type GracefulShutdown, type GracefulShutdownOptions, type ShutdownPhase, type UnavailableAnswer } from './graceful-shutdown.ts'

@@ -55,6 +55,8 @@ export interface StartedIdentity {
   signUp(opts?: SignUpOptions): Promise<SignedUpUser>
   /** GET /api/auth/token with this session cookie; returns the JWT. */
   getJwt(cookie: string): Promise<string>
+  /** The child process (for tests of its shutdown). */
+  service: SpawnedService
   /** Stops the process (SIGTERM) and drops its schema. Safe to call twice. */
   close(): Promise<void>
 }
@@ -131,6 +133,7 @@ export async function startIdentity(options: StartIdentityOptions = {}): Promise
     issuer: env.JWT_ISSUER!,
     audience: env.JWT_AUDIENCE!,
     algorithms: [env.JWT_ALG!],
+    service,
     signUp,
     getJwt,
     close() {

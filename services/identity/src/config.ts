@@ -1,5 +1,5 @@
 import { Type } from 'typebox'
-import { boolean, checked, duration, isAddressOrCidr, isOrigin, list, loadEnv, notTogether, oneOf, optional, port, text, url, type Validator } from '@todo-auth/service-config'
+import { boolean, checked, duration, isAddressOrCidr, isOrigin, list, loadEnv, notTogether, oneOf, optional, port, text, url, type Validator, shutdownDrainVariable } from '@todo-auth/service-config'
 
 export { ConfigError } from '@todo-auth/service-config'
 
@@ -69,6 +69,7 @@ export const EnvSchema = Type.Object({
       "BetterAuth's rate limiter (in memory, per instance): sign-in/sign-up 3 per 10 s per client and path, others 100 per 10 s; answers 429 with `Retry-After`. `packages/testkit`'s `startIdentity` turns it off, since every test client shares one address.",
   }),
   LOG_LEVEL: oneOf(logLevels, { default: 'info', description: 'pino log level.' }),
+  SHUTDOWN_DRAIN: shutdownDrainVariable(),
 })
 
 /** better-auth reads these itself, behind our back; refusing them keeps this file the only reader. */
@@ -113,6 +114,8 @@ export function loadConfig(env: Record<string, string | undefined>) {
     trustProxy: trustProxy.length === 1 && trustProxy[0] === 'none' ? (false as const) : trustProxy,
     rateLimitEnabled: values.RATE_LIMIT_ENABLED,
     logLevel: values.LOG_LEVEL,
+    /** Graceful-shutdown drain (SHUTDOWN_DRAIN), milliseconds. */
+    shutdownDrainMs: values.SHUTDOWN_DRAIN * 1000,
   }
   Object.defineProperty(config, 'secret', { enumerable: false })
   return Object.freeze(config)

@@ -1,5 +1,5 @@
 import { Type } from 'typebox'
-import { duration, integer, isAddressOrCidr, list, loadEnv, notTogether, oneOf, optional, port, text, url } from '@todo-auth/service-config'
+import { duration, integer, isAddressOrCidr, list, loadEnv, notTogether, oneOf, optional, port, text, url, shutdownDrainVariable } from '@todo-auth/service-config'
 
 export { ConfigError } from '@todo-auth/service-config'
 
@@ -58,6 +58,7 @@ export const EnvSchema = Type.Object({
   }),
   BODY_LIMIT: integer({ unit: 'bytes', default: 65_536, minimum: 1024, maximum: 1_048_576, description: 'Largest request body; larger is 413.' }),
   LOG_LEVEL: oneOf(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], { default: 'info', description: 'pino log level.' }),
+  SHUTDOWN_DRAIN: shutdownDrainVariable(),
 })
 
 export type DatabaseConfig =
@@ -90,6 +91,8 @@ export function loadConfig(env: Record<string, string | undefined>) {
     trustProxy: values.TRUST_PROXY,
     bodyLimit: values.BODY_LIMIT,
     logLevel: values.LOG_LEVEL,
+    /** Graceful-shutdown drain (SHUTDOWN_DRAIN), milliseconds. */
+    shutdownDrainMs: values.SHUTDOWN_DRAIN * 1000,
   })
 }
 

@@ -1,5 +1,25 @@
 import { Type } from 'typebox'
-import { boolean, ConfigErrorCode, configProblem, duration, hostPortList, integer, isAddressOrCidr, key, list, loadEnv, oneOf, optional, port, text, url, type ConfigRule, type EnvValues, type HostPort } from '@todo-auth/service-config'
+import {
+  boolean,
+  ConfigErrorCode,
+  configProblem,
+  duration,
+  hostPortList,
+  integer,
+  isAddressOrCidr,
+  key,
+  list,
+  loadEnv,
+  oneOf,
+  optional,
+  port,
+  text,
+  url,
+  type ConfigRule,
+  type EnvValues,
+  type HostPort,
+  shutdownDrainVariable,
+} from '@todo-auth/service-config'
 import { defaultClients, defaultWebOrigins, parseClients, type ClientConfig } from './config/clients.ts'
 
 export { ConfigError } from '@todo-auth/service-config'
@@ -19,6 +39,7 @@ export const EnvSchema = Type.Object({
   ADMIN_PORT: port({ default: 3102, description: 'Admin listener port (0 = any free port).' }),
   ADMIN_TOKEN: optional(text({ minLength: 32, secret: true, example: 'openssl rand -base64 32', description: 'Bearer token for the admin API. Without it the admin listener does not start (and production refuses to start).' })),
   LOG_LEVEL: oneOf(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], { default: 'info', description: 'pino log level.' }),
+  SHUTDOWN_DRAIN: shutdownDrainVariable(),
   TRUST_PROXY: list({ default: '', item: { expects: 'an IP address or CIDR', test: isAddressOrCidr }, description: 'Proxy addresses/CIDRs whose X-Forwarded-* headers are believed (the gateway). Empty: trust none.' }),
   ISSUER: url({ default: 'http://localhost:8080', description: '`iss` of our access tokens and the RFC 8414 issuer; the public origin clients reach us at.' }),
   AUDIENCES: list({ default: 'todo-api', description: 'Audiences (resource servers) tokens may be issued for; the first is the default.' }),
