@@ -4,7 +4,7 @@
 // port refuses connections, which nginx retries on the other instance before sending anything.
 import { randomBytes } from 'node:crypto'
 import t from 'tap'
-import { createTestRedisPrefix, exchange, refresh, spawnTokenService, startIdentity, type SpawnedTokenService } from '@todo-auth/testkit'
+import { createTestRedisPrefix, exchange, refresh, spawnTokenService, startIdentity, type SpawnedTokenService, repeatedExchangesEnv } from '@todo-auth/testkit'
 import { hostPort, nginxBinary, startGateway } from './helpers/gateways.ts'
 
 const skip = nginxBinary() ? false : 'nginx is not installed here (apt-get install nginx; CI installs it in .ci/run)'
@@ -14,7 +14,7 @@ t.test('rolling restart of one of two token-service instances behind nginx: 0 fa
   t.teardown(() => identity.close())
   const redis = createTestRedisPrefix('t-rolling')
   t.teardown(() => redis.cleanup())
-  const env = { LOG_LEVEL: 'warn', KEY_ENCRYPTION_KEY: randomBytes(32).toString('hex'), RATE_LIMIT_MAX: '1000000', TRUST_PROXY: '127.0.0.1', SHUTDOWN_DRAIN: '2' }
+  const env = { ...repeatedExchangesEnv, LOG_LEVEL: 'warn', KEY_ENCRYPTION_KEY: randomBytes(32).toString('hex'), RATE_LIMIT_MAX: '1000000', TRUST_PROXY: '127.0.0.1', SHUTDOWN_DRAIN: '2' }
   const running: SpawnedTokenService[] = []
   t.teardown(() => Promise.all(running.map((s) => s.kill())))
   const start = async (port = '0') => {

@@ -49,6 +49,19 @@ export const EnvSchema = Type.Object({
   ACCESS_TOKEN_TTL: duration({ unit: 'seconds', default: 900, minimum: 30, maximum: 86_400, description: 'Access-token lifetime.' }),
   REFRESH_TOKEN_TTL: duration({ unit: 'seconds', default: 604_800, minimum: 60, description: 'Absolute session (refresh-token family) lifetime; refreshing never extends it.' }),
   REFRESH_IDLE_TTL: duration({ unit: 'seconds', default: 259_200, minimum: 60, description: 'A session unused this long ends (idle expiry). At most REFRESH_TOKEN_TTL.' }),
+  MAX_SESSIONS_PER_USER: integer({
+    default: 50,
+    minimum: 1,
+    maximum: 10_000,
+    description: 'Sessions one user may hold at once; a token exchange past it ends that user’s oldest sessions (their refresh tokens stop working). `GET /sessions` pages through them.',
+  }),
+  SUBJECT_TOKEN_MAX_EXCHANGES: integer({
+    default: 3,
+    minimum: 1,
+    maximum: 1_000_000,
+    description:
+      'How many times one BetterAuth JWT may be exchanged (counted by its `jti`, or a hash of the token when it has none, for its remaining lifetime); the next exchange is `invalid_grant`. The web page exchanges once per sign-in; 3 leaves room for a reload or a second tab in the same second, when BetterAuth hands out the identical JWT.',
+  }),
   REFRESH_REUSE_GRACE: duration({ unit: 'seconds', default: 10, minimum: 0, maximum: 300, description: 'How long a repeat of a just-spent refresh token returns the same successor instead of revoking the session.' }),
   CLOCK_TOLERANCE: duration({ unit: 'seconds', default: 30, minimum: 0, maximum: 300, description: 'Clock skew tolerated when checking exp/nbf/iat.' }),
   KEY_ENCRYPTION_KEY: optional(key({ bytes: 32, example: 'openssl rand -hex 32', description: 'AES-256-GCM key-encryption key for private signing keys at rest. Required unless DEPLOYMENT_MODE=development with the in-process store.' })),
