@@ -3,14 +3,14 @@
 // after each rotation is accepted as soon as its kid is published, never answered 401.
 import { resolve } from 'node:path'
 import t from 'tap'
-import { admin, createTestRedisPrefix, createTestSchema, exchange, kidOf, publishedKids, sleep, spawnService, spawnTokenService, startIdentity } from '@todo-auth/testkit'
+import { admin, createTestRedisPrefix, createTestSchema, exchange, kidOf, publishedKids, repeatedExchangesEnv, sleep, spawnService, spawnTokenService, startIdentity } from '@todo-auth/testkit'
 
 t.test('forced rotations 0.4 s apart: every fresh token whose kid is published is accepted', async (t) => {
   const identity = await startIdentity()
   t.teardown(() => identity.close())
   const redis = createTestRedisPrefix('t-todo-rot')
   t.teardown(() => redis.cleanup())
-  const tokenService = await spawnTokenService({ redisPrefix: redis.prefix, identity, admin: true, env: { LOG_LEVEL: 'warn' } })
+  const tokenService = await spawnTokenService({ redisPrefix: redis.prefix, identity, admin: true, env: { ...repeatedExchangesEnv, LOG_LEVEL: 'warn' } })
   t.teardown(() => tokenService.stop())
   const schema = await createTestSchema('t_todo_rot')
   t.teardown(() => schema.drop())
