@@ -6,7 +6,7 @@
 // (seconds per scenario, default 8), BENCH_CONNECTIONS (default 32), BENCH_LOAD (wrk|autocannon),
 // BENCH_NODE_OPTIONS (NODE_OPTIONS for every server, e.g. --max-semi-space-size=4), BENCH_EXEC_ARGV (node flags
 // NODE_OPTIONS refuses, e.g. --cpu-prof), BENCH_FROM=src (todo-api and token-service from their sources, not dist/), BENCH_COOLDOWN (idle seconds
-// before each later section, which then measures its own baseline; default 60).
+// before each later section, which then measures its own baseline; default 60), BENCH_ONLY=soak (RSS over repeated rounds, below).
 import { execFileSync } from 'node:child_process'
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
@@ -19,6 +19,7 @@ import { cpuTimeMs, peakRssMb, serverEnv, serverExecArgv } from './lib/server-pr
 import { svgChart, table, type Row } from './lib/report.ts'
 import { clusterScenarios } from './lib/cluster.ts'
 import { tokenServiceScenarios, todoApiScenario } from './lib/services.ts'
+import { soak } from './lib/soak.ts'
 
 const root = join(import.meta.dirname, '..')
 const durationSec = Number(process.env.BENCH_DURATION ?? 8)
@@ -81,7 +82,7 @@ const loadAverage = os.loadavg().map((l) => Math.round(l * 100) / 100)
 process.stdout.write(`bench: ${os.cpus().length} cpus, node ${process.version}, load generator ${defaultEngine}, ${durationSec}s per scenario, ${connections} connections, load average ${loadAverage.join(' ')}\n`)
 
 // The services run as in production: built to dist/ first (the root `build` script: tsc), unless BENCH_FROM=src.
-if (process.env.BENCH_FROM !== 'src' && (want('todo-api') || want('token-service') || only?.includes('cluster'))) {
+if (process.env.BENCH_FROM !== 'src' && (want('todo-api') || want('token-service') || want('soak') || only?.includes('cluster'))) {
   const { build } = (JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { scripts: { build: string } }).scripts
   execFileSync('sh', ['-c', build], { cwd: root, stdio: 'inherit', env: { ...process.env, PATH: `${join(root, 'node_modules/.bin')}:${process.env.PATH ?? ''}` } })
 }
@@ -202,6 +203,40 @@ if (want('token-service')) {
   else for (const r of results) rows.push({ ...r, baseline: 'baseline', ratio: r.rps / base.rps })
 }
 
+// BENCH_ONLY=soak (not part of the default run): BENCH_SOAK_ROUNDS rounds (default 3) of
+// BENCH_SOAK_SECONDS of load (default 10) with BENCH_SOAK_IDLE idle seconds after each (default 10);
+// RSS per round as a ratio to round 1 and against BENCH_SOAK_CEILING_MB (default 200).
+if (only?.includes('soak')) {
+  const ceilingMb = Number(process.env.BENCH_SOAK_CEILING_MB ?? 200)
+  const soaked = await soak({
+    root,
+    issuer,
+    connections,
+    rounds: Number(process.env.BENCH_SOAK_ROUNDS ?? 3),
+    roundSec: Number(process.env.BENCH_SOAK_SECONDS ?? 10),
+    idleSec: Number(process.env.BENCH_SOAK_IDLE ?? 10),
+  })
+  if (typeof soaked === 'string') notes.push(soaked)
+  else {
+    const first = new Map<string, number>()
+    for (const r of soaked) {
+      const rss = r.rssAfterLoadMb ?? Number.NaN
+      if (r.round === 1) first.set(r.service, rss)
+      const ratioToFirst = rss / first.get(r.service)!
+      rows.push({
+        name: `soak: ${r.service}, round ${r.round} (RSS ${r.rssAfterLoadMb} MB after load, ${r.rssAfterIdleMb} MB idle)`,
+        rps: r.rps,
+        rssMb: r.rssAfterLoadMb,
+        baseline: 'round 1 RSS',
+        ratio: ratioToFirst,
+        target: `RSS < ${ceilingMb} MB`,
+        met: r.peakRssMb !== null && r.peakRssMb < ceilingMb,
+        chart: false,
+      })
+    }
+  }
+}
+
 await issuer.close()
 
 const stamp = new Date().toISOString()
@@ -209,8 +244,10 @@ const output = join(import.meta.dirname, 'results')
 if (!existsSync(output)) mkdirSync(output, { recursive: true })
 const machine = machineFacts()
 const summary = { date: stamp, machine, loadGenerator: defaultEngine, serverNodeOptions: process.env.BENCH_NODE_OPTIONS ?? null, durationSec, connections, rows, notes }
-writeFileSync(join(output, 'latest.json'), `${JSON.stringify(summary, null, 2)}\n`)
-writeFileSync(join(output, 'latest.svg'), svgChart(rows, `req/s as a ratio (${stamp.slice(0, 10)}, ${os.cpus().length} cpus, ${defaultEngine}, load average ${loadAverage[0]})`))
+// A soak run is its own record: it does not replace the full run's latest.json.
+const file = only?.includes('soak') ? 'soak' : 'latest'
+writeFileSync(join(output, `${file}.json`), `${JSON.stringify(summary, null, 2)}\n`)
+writeFileSync(join(output, `${file}.svg`), svgChart(rows, `req/s as a ratio (${stamp.slice(0, 10)}, ${os.cpus().length} cpus, ${defaultEngine}, load average ${loadAverage[0]})`))
 process.stdout.write(`\n${table(rows)}\n`)
 for (const note of notes) process.stdout.write(`note: ${note}\n`)
-process.stdout.write(`load average at the end: ${machine.loadAverageAtEnd.join(' ')}\nwrote bench/results/latest.json and bench/results/latest.svg\n`)
+process.stdout.write(`load average at the end: ${machine.loadAverageAtEnd.join(' ')}\nwrote bench/results/${file}.json and bench/results/${file}.svg\n`)

@@ -36,4 +36,4 @@ ARG SERVICE
 COPY --from=build /app /app
 WORKDIR /app/services/${SERVICE}
 USER node
-CMD ["node", "--conditions=todo-auth-dist", "--max-semi-space-size=4", "--heap-growing-percent=100", "dist/server.js"]
+CMD ["node", "--conditions=todo-auth-dist", "--max-semi-space-size=4", "--heap-growing-percent=100", "--max-old-space-size=96", "dist/server.js"]

@@ -97,7 +97,8 @@ function relay(component: Component, stream: NodeJS.ReadableStream, onListening:
 
 function start(component: Component): Promise<void> {
   const env: Record<string, string> = {}
-  for (const [k, v] of Object.entries({ ...process.env, ...component.env })) if (v !== undefined) env[k] = v
+  // Nothing to drain for: the gateway stops first (stopAll). SHUTDOWN_DRAIN in the caller's environment still wins.
+  for (const [k, v] of Object.entries({ SHUTDOWN_DRAIN: '0', ...process.env, ...component.env })) if (v !== undefined) env[k] = v
   const child = spawn(process.execPath, [component.entry], { env, stdio: ['ignore', 'pipe', 'pipe'] })
   const exited = new Promise<number | string | null>((done) => child.once('exit', (code, signal) => done(code ?? signal)))
   running.push({ component, child, exited })

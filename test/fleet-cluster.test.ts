@@ -7,7 +7,7 @@
 import { randomBytes } from 'node:crypto'
 import { resolve } from 'node:path'
 import t from 'tap'
-import { createTestSchema, rotateRepeatedly, exchange, refresh, sleep, spawnService, spawnTokenService, startIdentity, startRedisCluster, type SpawnedService } from '@todo-auth/testkit'
+import { createTestSchema, rotateRepeatedly, exchange, refresh, sleep, spawnService, spawnTokenService, startIdentity, startRedisCluster, type SpawnedService, repeatedExchangesEnv } from '@todo-auth/testkit'
 import { hostPort, nginxBinary, repoRoot, startGateway } from './helpers/gateways.ts'
 
 const skip = nginxBinary() ? false : 'nginx is not installed here (apt-get install nginx; CI installs it in .ci/run)'
@@ -26,6 +26,7 @@ t.test('3 token-service + 2 todo-api behind nginx on a Redis Cluster: 10 rotatio
 
   const adminToken = randomBytes(32).toString('base64url')
   const tokenEnv = {
+    ...repeatedExchangesEnv,
     LOG_LEVEL: 'warn',
     REDIS_CLUSTER_NODES: cluster.seeds,
     REDIS_PREFIX: 'fleet:',

@@ -4,10 +4,19 @@ import { readFileSync } from 'node:fs'
 
 /** Peak resident set size of a process so far (Linux VmHWM), in MB. */
 export function peakRssMb(pid: number | undefined): number | null {
+  return statusMb(pid, 'VmHWM')
+}
+
+/** Resident set size of a process now (Linux VmRSS), in MB. */
+export function rssNowMb(pid: number | undefined): number | null {
+  return statusMb(pid, 'VmRSS')
+}
+
+function statusMb(pid: number | undefined, field: 'VmHWM' | 'VmRSS'): number | null {
   if (pid === undefined) return null
   try {
     const status = readFileSync(`/proc/${pid}/status`, 'utf8')
-    const kb = Number(/VmHWM:\s+(\d+)\s+kB/.exec(status)?.[1])
+    const kb = Number(new RegExp(`${field}:\\s+(\\d+)\\s+kB`).exec(status)?.[1])
     return Number.isFinite(kb) ? Math.round(kb / 102.4) / 10 : null
   } catch {
     return null

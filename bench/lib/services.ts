@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs'
 import { join } from 'node:path'
-import { createTestRedisPrefix, createTestSchema, spawnService, spawnTokenService, startIdentity, type SpawnedService, type SpawnedTokenService, type TrustedIdentity } from '@todo-auth/testkit'
+import { createTestRedisPrefix, createTestSchema, repeatedExchangesEnv, spawnService, spawnTokenService, startIdentity, type SpawnedService, type SpawnedTokenService, type TrustedIdentity } from '@todo-auth/testkit'
 import { productionNodeFlags } from '../../scripts/production-flags.ts'
 import type { BenchIssuer } from './issuer.ts'
 import { runLoad, type LoadResult } from './load.ts'
@@ -11,7 +11,7 @@ import { cpuTimeMs, peakRssMb, serverEnv, serverExecArgv } from './server-proces
  * How a service is started: as in production (dist/, built by `pnpm build` (tsc), with
  * productionNodeFlags), or from its TypeScript sources when BENCH_FROM=src.
  */
-function serviceEntry(root: string, service: 'todo-api' | 'token-service'): { entry: string; execArgv: string[] } {
+export function serviceEntry(root: string, service: 'todo-api' | 'token-service'): { entry: string; execArgv: string[] } {
   if (process.env.BENCH_FROM === 'src') return { entry: join(root, `services/${service}/src/server.ts`), execArgv: serverExecArgv() }
   return { entry: join(root, `services/${service}/dist/server.js`), execArgv: [...productionNodeFlags, ...serverExecArgv()] }
 }
@@ -120,6 +120,8 @@ export async function spawnBenchTokenService(root: string, identity: TrustedIden
     identity,
     ...('redisPrefix' in redis ? { redisPrefix: redis.redisPrefix } : {}),
     env: {
+      // The bench exchanges each of its BetterAuth JWTs many times: the replay limit would refuse it.
+      ...repeatedExchangesEnv,
       LOG_LEVEL: 'warn',
       // The bench's one client address would trip the per-IP limit at once; the limiter still runs (one Redis call per request).
       RATE_LIMIT_MAX: '100000000',

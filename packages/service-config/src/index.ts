@@ -27,3 +27,4 @@ export {
 } from './variables.ts'
 export { checkJsonBody, JsonBodyError, JsonBodyErrorCode, jsonMaxDepth } from './json-body.ts'
 export { redactQuery, serializeRequest, type LoggedRequest } from './log-request.ts'
+export { gracefulShutdown, shutdownDrainVariable, type GracefulShutdown, type GracefulShutdownOptions, type ShutdownPhase, type UnavailableAnswer } from './graceful-shutdown.ts'

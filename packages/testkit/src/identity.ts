@@ -57,6 +57,8 @@ export interface StartedIdentity {
   getJwt(cookie: string): Promise<string>
   /** Every stdout/stderr line of the process so far. */
   lines: string[]
+  /** The child process (for tests of its shutdown). */
+  service: SpawnedService
   /** Stops the process (SIGTERM) and drops its schema. Safe to call twice. */
   close(): Promise<void>
 }
@@ -133,6 +135,7 @@ export async function startIdentity(options: StartIdentityOptions = {}): Promise
     issuer: env.JWT_ISSUER!,
     audience: env.JWT_AUDIENCE!,
     algorithms: [env.JWT_ALG!],
+    service,
     signUp,
     getJwt,
     lines: service.lines,

@@ -35,7 +35,8 @@ export interface SpawnServiceOptions {
 export async function spawnService(options: SpawnServiceOptions): Promise<SpawnedService> {
   const wanted = options.listeners ?? ['public']
   const env: Record<string, string> = {}
-  for (const [k, v] of Object.entries({ ...process.env, ...options.env })) {
+  // No shutdown drain unless a test asks for one: stop() would otherwise wait SHUTDOWN_DRAIN (5 s) per process.
+  for (const [k, v] of Object.entries({ SHUTDOWN_DRAIN: '0', ...process.env, ...options.env })) {
     if (v !== undefined) env[k] = v
   }
   // Coverage of children is collected by tap through NODE_V8_COVERAGE, which the env keeps.

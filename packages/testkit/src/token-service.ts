@@ -7,6 +7,13 @@ import { spawnService, type SpawnedService } from './spawn-service.ts'
 /** services/token-service's entry, found from this file so the caller's cwd does not matter. */
 export const tokenServiceEntry = resolve(import.meta.dirname, '../../../services/token-service/src/server.ts')
 
+/**
+ * For load tests and benches that exchange one BetterAuth JWT over and over (BetterAuth hands out the
+ * identical JWT within a second anyway): lifts token-service's replay rule, which
+ * services/token-service/test/better-auth/subject-token-replay.test.ts covers on its own.
+ */
+export const repeatedExchangesEnv = { SUBJECT_TOKEN_MAX_EXCHANGES: '1000000' } as const
+
 /** The BetterAuth whose JWTs token-service accepts: a startIdentity() answer, or just a JWKS URL (the rest at token-service's defaults). */
 export type TrustedIdentity = Pick<StartedIdentity, 'jwksUrl'> & Partial<Pick<StartedIdentity, 'issuer' | 'audience' | 'algorithms'>>
 

@@ -1,5 +1,24 @@
 import { Type } from 'typebox'
-import { boolean, checked, ConfigErrorCode, configProblem, duration, isAddressOrCidr, isOrigin, list, loadEnv, notTogether, oneOf, optional, port, text, url, type ConfigRule, type Validator } from '@todo-auth/service-config'
+import {
+  boolean,
+  checked,
+  ConfigErrorCode,
+  configProblem,
+  duration,
+  isAddressOrCidr,
+  isOrigin,
+  list,
+  loadEnv,
+  notTogether,
+  oneOf,
+  optional,
+  port,
+  shutdownDrainVariable,
+  text,
+  url,
+  type ConfigRule,
+  type Validator,
+} from '@todo-auth/service-config'
 
 export { ConfigError } from '@todo-auth/service-config'
 
@@ -79,6 +98,7 @@ export const EnvSchema = Type.Object({
   TOKEN_SERVICE_ADMIN_TOKEN: optional(
     text({ minLength: 32, secret: true, example: "token-service's ADMIN_TOKEN", description: "token-service's `ADMIN_TOKEN`, sent as the bearer token of those calls. Never logged. Required with `TOKEN_SERVICE_ADMIN_URL`." }),
   ),
+  SHUTDOWN_DRAIN: shutdownDrainVariable(),
 })
 
 /** better-auth reads these itself, behind our back; refusing them keeps this file the only reader. */
@@ -125,6 +145,8 @@ export function loadConfig(env: Record<string, string | undefined>) {
     logLevel: values.LOG_LEVEL,
     /** Where session-ending events go (session-events/session-event-relay.ts); undefined: nowhere. */
     tokenServiceAdmin: values.TOKEN_SERVICE_ADMIN_URL !== undefined && values.TOKEN_SERVICE_ADMIN_TOKEN !== undefined ? adminChannel(values.TOKEN_SERVICE_ADMIN_URL, values.TOKEN_SERVICE_ADMIN_TOKEN) : undefined,
+    /** Graceful-shutdown drain (SHUTDOWN_DRAIN), milliseconds. */
+    shutdownDrainMs: values.SHUTDOWN_DRAIN * 1000,
   }
   Object.defineProperty(config, 'secret', { enumerable: false })
   return Object.freeze(config)

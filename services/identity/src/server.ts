@@ -1,7 +1,7 @@
 // First: starts OpenTelemetry before anything loads node:http, when OTEL_TRACES_EXPORTER asks for it (docs/operations.md §13).
 import '@todo-auth/observability/tracing'
 import type { AddressInfo } from 'node:net'
-import { loadConfigOrExit } from '@todo-auth/service-config'
+import { gracefulShutdown, loadConfigOrExit } from '@todo-auth/service-config'
 import { loadConfig } from './config.ts'
 import { IdentityStartupError } from './errors.ts'
 
@@ -37,18 +37,12 @@ const listening = { event: 'listening', listener: 'public', url: `http://${host}
 if (['trace', 'debug', 'info'].includes(config.logLevel)) app.log.info(listening, 'listening')
 else process.stdout.write(`${JSON.stringify({ level: 30, time: Date.now(), ...listening, msg: 'listening' })}\n`)
 
-let closing = false
-for (const signal of ['SIGTERM', 'SIGINT'] as const) {
-  process.once(signal, async () => {
-    if (closing) return
-    closing = true
-    app.log.info({ event: 'shutdown', signal }, 'closing')
-    try {
-      await app.close()
-      process.exit(0)
-    } catch (error) {
-      app.log.error({ err: error }, 'close failed')
-      process.exit(1)
-    }
-  })
-}
+const json = (body: object) => ({ contentType: 'application/json; charset=utf-8', body: JSON.stringify(body) })
+gracefulShutdown({
+  servers: [app.server],
+  close: () => app.close(),
+  drainMs: config.shutdownDrainMs,
+  log: app.log,
+  // /readyz's own 503 shape, and the { code, message } of identity's errors (errors.ts).
+  unavailable: (phase) => (phase === 'draining' ? json({ status: 'unavailable' }) : json({ code: 'SHUTTING_DOWN', message: 'This instance is shutting down; try again' })),
+})

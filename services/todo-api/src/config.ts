@@ -1,5 +1,5 @@
 import { Type } from 'typebox'
-import { corsOrigins, duration, integer, isAddressOrCidr, list, loadEnv, notTogether, oneOf, optional, port, text, url } from '@todo-auth/service-config'
+import { corsOrigins, duration, integer, isAddressOrCidr, list, loadEnv, notTogether, oneOf, optional, port, shutdownDrainVariable, text, url } from '@todo-auth/service-config'
 
 export { ConfigError } from '@todo-auth/service-config'
 
@@ -41,7 +41,8 @@ export const EnvSchema = Type.Object({
     default: 5000,
     minimum: 0,
     maximum: 600_000,
-    description: 'At most one refetch per this long is triggered by unknown `kid`s (concurrent misses share one fetch), and a failed fetch is retried no sooner.',
+    description:
+      'Cap of the unknown-`kid` refetch backoff (the first refetch is immediate, each one that finds nothing doubles the gap from 100 ms, one that finds the kid resets it; concurrent misses share one fetch), and a failed fetch is retried no sooner.',
   }),
   JWKS_DEFAULT_MAX_AGE_MS: duration({ unit: 'milliseconds', default: 300_000, minimum: 0, description: 'JWKS freshness when token-service sends no `Cache-Control: max-age` (its max-age is honoured, capped at 24 h; `ETag` revalidation).' }),
   JWKS_STALE_IF_ERROR_MS: duration({
@@ -60,6 +61,7 @@ export const EnvSchema = Type.Object({
   }),
   BODY_LIMIT: integer({ unit: 'bytes', default: 65_536, minimum: 1024, maximum: 1_048_576, description: 'Largest request body; larger is 413.' }),
   LOG_LEVEL: oneOf(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], { default: 'info', description: 'pino log level.' }),
+  SHUTDOWN_DRAIN: shutdownDrainVariable(),
 })
 
 export type DatabaseConfig =
@@ -93,6 +95,8 @@ export function loadConfig(env: Record<string, string | undefined>) {
     bodyLimit: values.BODY_LIMIT,
     corsOrigins: values.CORS_ORIGINS,
     logLevel: values.LOG_LEVEL,
+    /** Graceful-shutdown drain (SHUTDOWN_DRAIN), milliseconds. */
+    shutdownDrainMs: values.SHUTDOWN_DRAIN * 1000,
   })
 }
 

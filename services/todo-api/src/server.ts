@@ -1,8 +1,8 @@
 // First: starts OpenTelemetry before anything loads node:http, when OTEL_TRACES_EXPORTER asks for it (docs/operations.md §13).
 import '@todo-auth/observability/tracing'
-// Process entry: env → loadConfig → database (reachable, migrated) → buildApp → listen; graceful close.
+// Process entry: env → loadConfig → database (reachable, migrated) → buildApp → listen; on SIGTERM not ready, drain, close.
 import type { FastifyInstance } from 'fastify'
-import { loadConfigOrExit } from '@todo-auth/service-config'
+import { gracefulShutdown, loadConfigOrExit } from '@todo-auth/service-config'
 import { buildApp, createTokenKeySet } from './app.ts'
 import { loadConfig } from './config.ts'
 import { createHttpMetrics } from './http/metrics.ts'
@@ -48,19 +48,15 @@ const listening = { event: 'listening', listener: 'public', url: `${url.protocol
 if (['fatal', 'error', 'warn', 'silent'].includes(config.logLevel)) process.stdout.write(`${JSON.stringify(listening)}\n`)
 else app.log.info(listening, 'listening')
 
-let closing = false
-async function shutdown(signal: string): Promise<void> {
-  if (closing) return
-  closing = true
-  app?.log.info({ event: 'shutdown', signal }, 'closing')
-  try {
+// RFC 9457, like every todo-api error (http/error-handler.ts); /readyz's 503 is a problem too.
+const shuttingDown = JSON.stringify({ type: 'urn:todo-auth:problem:shutting-down', title: 'Service Unavailable', status: 503, detail: 'This instance is shutting down; retry.', code: 'ERR_SHUTTING_DOWN' })
+gracefulShutdown({
+  servers: [app.server],
+  close: async () => {
     await app?.close()
     await database.close()
-    process.exit(0)
-  } catch (error) {
-    app?.log.error({ err: error }, 'shutdown failed')
-    process.exit(1)
-  }
-}
-process.once('SIGTERM', () => void shutdown('SIGTERM'))
-process.once('SIGINT', () => void shutdown('SIGINT'))
+  },
+  drainMs: config.shutdownDrainMs,
+  log: app.log,
+  unavailable: () => ({ contentType: 'application/problem+json; charset=utf-8', body: shuttingDown }),
+})

@@ -24,6 +24,7 @@ import { createMemorySessionStore } from './sessions/memory-session.store.ts'
 import { createRedisSessionStore } from './sessions/redis-session.store.ts'
 import { createSessionService } from './sessions/session.service.ts'
 import { createAccessTokenIssuer } from './tokens/access-token.ts'
+import { createMemoryExchangeCounter, createRedisExchangeCounter, limitExchanges } from './better-auth/subject-token-replay.ts'
 import { createSubjectTokenVerifier } from './better-auth/verify-subject-token.ts'
 
 /** What buildApp may be handed instead of creating it (tests, benchmarks). */
@@ -152,11 +153,16 @@ export async function buildApp(config: Config, deps: Deps = {}): Promise<TokenSe
   await publicApp.register(metadataRoutes, { config })
 
   // Sessions and refresh tokens (SPEC §3, §6): in Redis when there is a client, else in-process.
-  const sessionPolicy = { idleMs: config.REFRESH_IDLE_TTL * 1000, graceMs: config.REFRESH_REUSE_GRACE * 1000 }
+  const sessionPolicy = { idleMs: config.REFRESH_IDLE_TTL * 1000, graceMs: config.REFRESH_REUSE_GRACE * 1000, maxPerUser: config.MAX_SESSIONS_PER_USER }
   const sessionStore = redis ? createRedisSessionStore(redis, { ...sessionPolicy, prefix: config.REDIS_PREFIX, clock, durability }) : createMemorySessionStore(sessionPolicy, clock)
   const sessions = serviceMetrics.instrumentSessions(createSessionService({ store: sessionStore, clock, absoluteTtlSeconds: config.REFRESH_TOKEN_TTL, onRotate: serviceMetrics.onRotate }))
   // BetterAuth's JWKS fetch carries the id of the request that needed it.
-  const upstream = createSubjectTokenVerifier(config, { clock, onKeySetEvent: serviceMetrics.onKeySetEvent, fetch: withRequestId(deps.fetch) })
+  const upstream = limitExchanges(createSubjectTokenVerifier(config, { clock, onKeySetEvent: serviceMetrics.onKeySetEvent, fetch: withRequestId(deps.fetch) }), {
+    counter: redis ? createRedisExchangeCounter(redis, config.REDIS_PREFIX) : createMemoryExchangeCounter(clock),
+    max: config.SUBJECT_TOKEN_MAX_EXCHANGES,
+    clock,
+    clockToleranceSec: config.CLOCK_TOLERANCE,
+  })
   void upstream.warmUp()
   const accessTokens = createAccessTokenIssuer({ issuer: config.ISSUER, ttlSeconds: config.ACCESS_TOKEN_TTL, keys, now: () => clock.now() })
   await publicApp.register(oauthRoutes, { context: { config, clock, upstream, sessions, accessTokens, audit: publicAudit }, redis, keys })

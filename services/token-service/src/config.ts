@@ -19,6 +19,7 @@ import {
   type ConfigRule,
   type EnvValues,
   type HostPort,
+  shutdownDrainVariable,
 } from '@todo-auth/service-config'
 import { defaultClients, defaultWebOrigins, parseClients, type ClientConfig } from './config/clients.ts'
 import { parseIntrospectionClients, type IntrospectionClient } from './config/introspection-clients.ts'
@@ -40,6 +41,7 @@ export const EnvSchema = Type.Object({
   ADMIN_PORT: port({ default: 3102, description: 'Admin listener port (0 = any free port).' }),
   ADMIN_TOKEN: optional(text({ minLength: 32, secret: true, example: 'openssl rand -base64 32', description: 'Bearer token for the admin API. Without it the admin listener does not start (and production refuses to start).' })),
   LOG_LEVEL: oneOf(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], { default: 'info', description: 'pino log level.' }),
+  SHUTDOWN_DRAIN: shutdownDrainVariable(),
   TRUST_PROXY: list({ default: '', item: { expects: 'an IP address or CIDR', test: isAddressOrCidr }, description: 'Proxy addresses/CIDRs whose X-Forwarded-* headers are believed (the gateway). Empty: trust none.' }),
   ISSUER: url({ default: 'http://localhost:8080', description: '`iss` of our access tokens and the RFC 8414 issuer; the public origin clients reach us at.' }),
   AUDIENCES: list({ default: 'todo-api', description: 'Audiences (resource servers) tokens may be issued for; the first is the default.' }),
@@ -61,6 +63,19 @@ export const EnvSchema = Type.Object({
   ACCESS_TOKEN_TTL: duration({ unit: 'seconds', default: 900, minimum: 30, maximum: 86_400, description: 'Access-token lifetime.' }),
   REFRESH_TOKEN_TTL: duration({ unit: 'seconds', default: 604_800, minimum: 60, description: 'Absolute session (refresh-token family) lifetime; refreshing never extends it.' }),
   REFRESH_IDLE_TTL: duration({ unit: 'seconds', default: 259_200, minimum: 60, description: 'A session unused this long ends (idle expiry). At most REFRESH_TOKEN_TTL.' }),
+  MAX_SESSIONS_PER_USER: integer({
+    default: 50,
+    minimum: 1,
+    maximum: 10_000,
+    description: 'Sessions one user may hold at once; a token exchange past it ends that user’s oldest sessions (their refresh tokens stop working). `GET /sessions` pages through them.',
+  }),
+  SUBJECT_TOKEN_MAX_EXCHANGES: integer({
+    default: 3,
+    minimum: 1,
+    maximum: 1_000_000,
+    description:
+      'How many times one BetterAuth JWT may be exchanged (counted by its `jti`, or a hash of the token when it has none, for its remaining lifetime); the next exchange is `invalid_grant`. The web page exchanges once per sign-in; 3 leaves room for a reload or a second tab in the same second, when BetterAuth hands out the identical JWT.',
+  }),
   REFRESH_REUSE_GRACE: duration({ unit: 'seconds', default: 10, minimum: 0, maximum: 300, description: 'How long a repeat of a just-spent refresh token returns the same successor instead of revoking the session.' }),
   CLOCK_TOLERANCE: duration({ unit: 'seconds', default: 30, minimum: 0, maximum: 300, description: 'Clock skew tolerated when checking exp/nbf/iat.' }),
   KEY_ENCRYPTION_KEY: optional(key({ bytes: 32, example: 'openssl rand -hex 32', description: 'AES-256-GCM key-encryption key for private signing keys at rest. Required unless DEPLOYMENT_MODE=development with the in-process store.' })),
@@ -120,7 +135,13 @@ export const EnvSchema = Type.Object({
     description: 'Algorithms accepted on BetterAuth JWTs (never none or HS*).',
   }),
   BETTER_AUTH_JWKS_TIMEOUT: duration({ unit: 'milliseconds', default: 3000, minimum: 100, maximum: 60_000, description: 'Timeout of one BetterAuth JWKS fetch.' }),
-  BETTER_AUTH_JWKS_COOLDOWN: duration({ unit: 'milliseconds', default: 5000, minimum: 0, maximum: 600_000, description: 'Minimum time between unknown-kid refetches of the BetterAuth JWKS.' }),
+  BETTER_AUTH_JWKS_COOLDOWN: duration({
+    unit: 'milliseconds',
+    default: 5000,
+    minimum: 0,
+    maximum: 600_000,
+    description: 'Cap of the unknown-kid refetch backoff of the BetterAuth JWKS (immediate first, then 100 ms doubling; a found kid resets it).',
+  }),
   BETTER_AUTH_JWKS_STALE_IF_ERROR: duration({ unit: 'seconds', default: 3600, minimum: 0, description: 'How long the last good BetterAuth JWKS keeps serving while BetterAuth is unreachable.' }),
   SUBJECT_TOKEN_MAX_AGE: duration({ unit: 'seconds', default: 900, minimum: 10, description: 'Oldest accepted BetterAuth JWT (time since its iat).' }),
   COOKIE_SECURE: boolean({ default: true, description: 'Secure attribute (and __Secure- prefix) of the refresh cookie; false only for plain-http local development.' }),

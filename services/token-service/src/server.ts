@@ -1,10 +1,10 @@
 // First: starts OpenTelemetry before anything loads node:http, when OTEL_TRACES_EXPORTER asks for it (docs/operations.md §13).
 import '@todo-auth/observability/tracing'
-import { loadConfigOrExit } from '@todo-auth/service-config'
+import { gracefulShutdown, loadConfigOrExit } from '@todo-auth/service-config'
 import { buildApp } from './app.ts'
 import { loadConfig } from './config.ts'
 
-// Process entry: env → loadConfig → buildApp → listen; graceful close on SIGTERM/SIGINT.
+// Process entry: env → loadConfig → buildApp → listen; on SIGTERM/SIGINT not ready, drain, close (SHUTDOWN_DRAIN).
 const config = loadConfigOrExit('token-service', () => loadConfig(process.env))
 
 const service = await buildApp(config)
@@ -30,20 +30,17 @@ await listen(service.publicApp, config.HOST, config.PORT, 'public')
 if (service.adminApp) await listen(service.adminApp, config.ADMIN_HOST, config.ADMIN_PORT, 'admin')
 else log.warn('ADMIN_TOKEN is not set: the admin listener is off')
 
-let closing = false
-for (const signal of ['SIGTERM', 'SIGINT'] as const) {
-  process.on(signal, () => {
-    if (closing) return
-    closing = true
-    log.info({ signal }, 'shutting down')
-    const force = setTimeout(() => process.exit(1), 10_000)
-    force.unref()
-    service.close().then(
-      () => process.exit(0),
-      (error: unknown) => {
-        log.error({ err: error }, 'error while closing')
-        process.exit(1)
-      },
-    )
-  })
-}
+const json = (body: object) => ({ contentType: 'application/json; charset=utf-8', body: JSON.stringify(body) })
+gracefulShutdown({
+  servers: [service.publicApp.server, ...(service.adminApp ? [service.adminApp.server] : [])],
+  close: () => service.close(),
+  drainMs: config.SHUTDOWN_DRAIN * 1000,
+  log,
+  // The shapes of /readyz and of the error handler's 503s (error-handler.ts).
+  unavailable: (phase, path) =>
+    phase === 'draining'
+      ? json({ ready: false, checks: { shutdown: false } })
+      : path.startsWith('/oauth/')
+        ? json({ error: 'temporarily_unavailable', error_description: 'this instance is shutting down; try again' })
+        : json({ code: 'SHUTTING_DOWN', message: 'this instance is shutting down; try again' }),
+})

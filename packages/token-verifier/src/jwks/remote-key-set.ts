@@ -12,8 +12,14 @@ export interface RemoteKeySetOptions {
   algorithms: readonly string[]
   /** Per fetch (headers and body), default 5000. */
   timeoutMs?: number
-  /** Minimum gap between refetches triggered by unknown kids, and between retries after a failed fetch; default 5000. */
+  /**
+   * Retry gap after a failed fetch, and the cap of the unknown-kid backoff; default 5000. An unknown
+   * kid refetches at once; each refetch that does not find the kid it was made for doubles the gap
+   * before the next one (from `missBackoffMs` up to `cooldownMs`), and a refetch that finds it resets it.
+   */
   cooldownMs?: number
+  /** First gap of the unknown-kid backoff, default 100 (at most `cooldownMs`). */
+  missBackoffMs?: number
   /** Freshness when the response has no Cache-Control max-age, default 300_000. */
   defaultMaxAgeMs?: number
   /** Cap on a server's max-age, default 86_400_000. */
@@ -69,8 +75,11 @@ interface KeySetState extends KeySetKeys {
  * - honours `Cache-Control: max-age` (capped by `maxMaxAgeMs`; `no-cache`/`no-store` mean 0) and
  *   revalidates with `If-None-Match` (a 304 keeps the set and renews its freshness);
  * - a stale set is refetched on use (at most once per `cooldownMs` after a failure);
- * - an unknown kid triggers an immediate refetch; concurrent misses share one in-flight fetch,
- *   and at most one miss-triggered refetch happens per `cooldownMs`;
+ * - an unknown kid triggers an immediate refetch; concurrent misses share one in-flight fetch;
+ *   a refetch that does not find its kid doubles the gap before the next miss-triggered one
+ *   (`missBackoffMs`, 2×, … capped at `cooldownMs`), one that finds it (a real rotation) resets it, so
+ *   random kids cost at most ~log2(cooldown/backoff) fetches and then one per `cooldownMs`, while
+ *   an issuer rotating faster than the cooldown is still followed at once;
  * - a failed fetch keeps the last good set serving until `staleIfErrorMs` past its freshness;
  * - keys are imported once per document (a key already imported from an earlier document is reused);
  * - a key is used only with its own alg (the JWK's `alg`, or the single allowed alg its kty/crv fits),
@@ -86,6 +95,7 @@ export function createRemoteKeySet(options: RemoteKeySetOptions): RemoteKeySet {
   const allowed = new Set(options.algorithms)
   const timeoutMs = options.timeoutMs ?? 5000
   const cooldownMs = options.cooldownMs ?? 5000
+  const missBackoffMs = Math.min(options.missBackoffMs ?? 100, cooldownMs)
   const defaultMaxAgeMs = options.defaultMaxAgeMs ?? 300_000
   const maxMaxAgeMs = options.maxMaxAgeMs ?? 86_400_000
   const staleIfErrorMs = options.staleIfErrorMs ?? 86_400_000
@@ -96,6 +106,8 @@ export function createRemoteKeySet(options: RemoteKeySetOptions): RemoteKeySet {
   let inFlight: Promise<void> | null = null
   let lastAttemptAt: number | null = null
   let lastMissRefetchAt: number | null = null
+  // Gap required after lastMissRefetchAt: 0 until a miss-triggered refetch comes back without its kid.
+  let missGapMs = 0
   let lastError: Error | null = null
   let version = 0
 
@@ -179,10 +191,14 @@ export function createRemoteKeySet(options: RemoteKeySetOptions): RemoteKeySet {
     let fetchedNow = false
     let waited = false
     if (!isFresh()) {
-      // A fetch in flight is shared; otherwise one starts unless still cooling down from a failure.
-      if (inFlight || lastAttemptAt === null || now() - lastAttemptAt >= cooldownMs) {
+      // A fetch in flight is shared (a miss after it may still refetch on its own, below); otherwise one
+      // starts unless still cooling down from a failure.
+      if (inFlight) {
         waited = true
-        fetchedNow = await settle(inFlight ?? startFetch())
+        await settle(inFlight)
+      } else if (lastAttemptAt === null || now() - lastAttemptAt >= cooldownMs) {
+        waited = true
+        fetchedNow = await settle(startFetch())
       }
       if (!isUsable()) throw unavailable()
     }
@@ -192,21 +208,26 @@ export function createRemoteKeySet(options: RemoteKeySetOptions): RemoteKeySet {
       return key
     }
 
-    // Unknown kid: the issuer may have rotated (BetterAuth does not pre-publish). Refetch at once,
-    // sharing a fetch in flight, at most once per cooldown.
+    // Unknown kid: the issuer may have rotated (BetterAuth does not pre-publish). A fetch in flight may
+    // have started before the key was published, so its answer alone does not settle the miss.
     if (fetchedNow) throw noMatchingKey()
     if (inFlight) {
       await settle(inFlight)
-    } else if (lastMissRefetchAt === null || now() - lastMissRefetchAt >= cooldownMs) {
-      lastMissRefetchAt = now()
-      await settle(startFetch())
-    } else {
-      throw noMatchingKey()
+      if (!isUsable()) throw unavailable()
+      const shared = lookup(alg, kid)
+      if (shared) return shared
     }
+    if (lastMissRefetchAt !== null && now() - lastMissRefetchAt < missGapMs) throw noMatchingKey()
+    // Back off before fetching, so misses racing this one wait; a find (a real rotation) resets it.
+    lastMissRefetchAt = now()
+    missGapMs = Math.min(Math.max(missGapMs * 2, missBackoffMs), cooldownMs)
+    const ok = await settle(startFetch())
+    if (!ok) missGapMs = cooldownMs
     if (!isUsable()) throw unavailable()
     const refetched = lookup(alg, kid)
-    if (refetched) return refetched
-    throw noMatchingKey()
+    if (!refetched) throw noMatchingKey()
+    missGapMs = 0
+    return refetched
   }
 
   function peekKey(header: { alg?: string; kid?: string }): CryptoKey | null | undefined {

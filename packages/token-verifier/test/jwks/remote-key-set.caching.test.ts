@@ -90,7 +90,7 @@ t.test('an unknown kid triggers an immediate refetch that finds a rotated-in key
   t.equal(keySet.status.keyCount, 2)
 })
 
-t.test('concurrent misses share one fetch and misses within the cooldown fetch nothing', async (t) => {
+t.test('concurrent misses share one fetch and misses within the backoff fetch nothing', async (t) => {
   const key = await generateSigningKey()
   const { server, clock, keySet } = await setup(t, [key], { cooldownMs: 5000 })
   server.cacheControl = 'max-age=3600'
@@ -100,14 +100,57 @@ t.test('concurrent misses share one fetch and misses within the cooldown fetch n
   const misses = await Promise.allSettled(Array.from({ length: 20 }, (_, i) => keySet.getKey({ alg: 'ES256', kid: `nope-${i}` })))
   t.equal(server.requests, 2, '20 concurrent misses caused exactly one fetch')
   t.ok(misses.every((m) => m.status === 'rejected' && (m.reason as TokenVerifierError).code === 'ERR_JWKS_NO_MATCHING_KEY'))
-  clock.now = start + 4999
+  clock.now = start + 99
   await rejectsWithCode(t, keySet.getKey({ alg: 'ES256', kid: 'nope-again' }), 'ERR_JWKS_NO_MATCHING_KEY')
-  t.equal(server.requests, 2, 'a miss inside the cooldown does not fetch')
-  clock.now = start + 5000
+  t.equal(server.requests, 2, 'a miss inside the first backoff (100 ms) does not fetch')
+  clock.now = start + 100
   await rejectsWithCode(t, keySet.getKey({ alg: 'ES256', kid: 'nope-later' }), 'ERR_JWKS_NO_MATCHING_KEY')
-  t.equal(server.requests, 3, 'after the cooldown a miss fetches again')
+  t.equal(server.requests, 3, 'after it a miss fetches again')
   t.equal(keySet.status.loaded, true, 'the known key is still cached')
   t.ok(await keySet.getKey({ alg: 'ES256', kid: key.kid }))
+})
+
+t.test('random kids back off exponentially up to the cooldown: a flood costs a bounded number of fetches', async (t) => {
+  const key = await generateSigningKey()
+  const { server, clock, keySet } = await setup(t, [key], { cooldownMs: 5000, missBackoffMs: 100 })
+  server.cacheControl = 'max-age=3600'
+  await keySet.getKey({ alg: 'ES256', kid: key.kid })
+  const fetchedAt: number[] = []
+  const codes = new Set<string>()
+  // One random kid every 10 ms for a minute: 6000 misses.
+  for (let ms = 0; ms < 60_000; ms += 10) {
+    clock.now = start + ms
+    const before = server.requests
+    const code = await keySet.getKey({ alg: 'ES256', kid: `random-${ms}` }).then(
+      () => 'a key',
+      (error: TokenVerifierError) => error.code,
+    )
+    if (code !== 'ERR_JWKS_NO_MATCHING_KEY') codes.add(code)
+    if (server.requests > before) fetchedAt.push(ms)
+  }
+  t.same([...codes], [], 'every random kid is refused as ERR_JWKS_NO_MATCHING_KEY')
+  const gaps = fetchedAt.slice(1).map((at, i) => at - fetchedAt[i]!)
+  t.same(gaps.slice(0, 7), [100, 200, 400, 800, 1600, 3200, 5000], 'the gap doubles from 100 ms to the 5 s cooldown')
+  t.ok(
+    gaps.slice(6).every((gap) => gap === 5000),
+    'then one fetch per cooldown',
+  )
+  t.ok(fetchedAt.length <= 7 + 60_000 / 5000, `6000 random kids in a minute: ${fetchedAt.length} fetches`)
+  t.ok(await keySet.getKey({ alg: 'ES256', kid: key.kid }), 'the real key keeps verifying')
+})
+
+t.test('rotations faster than the cooldown are each followed at once: a found kid resets the backoff', async (t) => {
+  const keys = await Promise.all(Array.from({ length: 6 }, () => generateSigningKey()))
+  const { server, clock, keySet } = await setup(t, [keys[0]!], { cooldownMs: 5000 })
+  server.cacheControl = 'max-age=3600'
+  await keySet.getKey({ alg: 'ES256', kid: keys[0]!.kid })
+  for (let i = 1; i < keys.length; i++) {
+    clock.now = start + i * 400
+    server.body = { keys: keys.slice(Math.max(0, i - 1), i + 1).map((k) => k.publicJwk) }
+    const found = await keySet.getKey({ alg: 'ES256', kid: keys[i]!.kid })
+    t.equal(found.type, 'public', `rotation ${i} (${i * 400} ms) found at once`)
+  }
+  t.equal(server.requests, keys.length, 'one fetch per rotation')
 })
 
 t.test('concurrent first lookups share the initial fetch', async (t) => {

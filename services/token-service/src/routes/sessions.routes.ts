@@ -11,6 +11,7 @@ import type { SessionService } from '../sessions/session.service.ts'
 import type { Session } from '../sessions/session.store.ts'
 import { isSessionId } from '../tokens/refresh-token.codec.ts'
 import { createOwnTokenVerifier } from '../tokens/own-token-verifier.ts'
+import { pageOf, SessionListQuery, sessionPageSize } from './session-paging.ts'
 
 const iso = (ms: number) => new Date(ms).toISOString()
 
@@ -42,9 +43,12 @@ export async function sessionsRoutes(app: FastifyInstance, opts: { config: Confi
 
   const caller = (request: FastifyRequest) => request.auth!
 
-  app.get('/sessions', { config: { scopes: [] }, schema: { response: { 200: SessionList } } }, async (request) => {
+  app.get('/sessions', { config: { scopes: [] }, schema: { querystring: SessionListQuery, response: { 200: SessionList } } }, async (request, reply) => {
     const auth = caller(request)
-    return (await sessions.list(auth.sub)).map((session) => view(session, auth.sid))
+    const { limit = sessionPageSize.default, after } = request.query as { limit?: number; after?: string }
+    const { page, next } = pageOf(await sessions.list(auth.sub), limit, after)
+    if (next) reply.header('link', `</sessions?${new URLSearchParams({ limit: String(limit), after: next })}>; rel="next"`)
+    return page.map((session) => view(session, auth.sid))
   })
 
   app.delete('/sessions/:id', { config: { scopes: [] }, schema: { params: Type.Object({ id: Type.String({ maxLength: 64 }) }) } }, async (request, reply) => {

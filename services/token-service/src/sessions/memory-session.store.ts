@@ -57,6 +57,13 @@ export function createMemorySessionStore(policy: SessionStorePolicy, clock: Cloc
       const sids = byUser.get(session.sub) ?? new Set<string>()
       sids.add(session.sid)
       byUser.set(session.sub, sids)
+      // The Redis store's order: the earliest absolute end first, ties by sid; never the new one.
+      const cap = policy.maxPerUser ?? 0
+      if (cap > 0 && sids.size > cap) {
+        const others = [...sids].filter((sid) => sid !== session.sid).map((sid) => entries.get(sid)!.session)
+        others.sort((a, b) => a.expiresAt - b.expiresAt || (a.sid < b.sid ? -1 : 1))
+        for (const old of others.slice(0, sids.size - cap)) remove(old.sid)
+      }
     },
 
     async rotate(input): Promise<SessionRotateOutcome> {

@@ -81,12 +81,21 @@ if tonumber(ARGV[2]) >= tonumber(f[3]) or tonumber(ARGV[2]) - tonumber(f[2]) >= 
 return 1
 `)
 
+// Adds a session to its user's index and, past the cap (ARGV[5], 0: none), answers the oldest others
+// (lowest absolute expiry, i.e. earliest start; ties by sid) for the caller to end. One script, so
+// concurrent exchanges of one user agree on what is over the cap.
 const indexAddScript = luaScript(`
 redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', ARGV[3])
 redis.call('ZADD', KEYS[1], ARGV[2], ARGV[1])
 local ttl = tonumber(ARGV[4])
 if redis.call('PTTL', KEYS[1]) < ttl then redis.call('PEXPIRE', KEYS[1], ttl) end
-return 1
+local cap, n = tonumber(ARGV[5]), redis.call('ZCARD', KEYS[1])
+if cap == 0 or n <= cap then return {} end
+local over = {}
+for _, sid in ipairs(redis.call('ZRANGE', KEYS[1], 0, n - cap)) do
+  if sid ~= ARGV[1] and #over < n - cap then over[#over + 1] = sid end
+end
+return over
 `)
 
 function parseSession(sid: string, flat: readonly string[]): Session | undefined {
@@ -116,6 +125,7 @@ function parseSession(sid: string, flat: readonly string[]): Session | undefined
  */
 export function createRedisSessionStore(redis: RedisClient, options: SessionStorePolicy & { prefix: string; clock: Clock; durability?: Durability }): SessionStore {
   const { prefix, idleMs, graceMs, clock, durability } = options
+  const maxPerUser = options.maxPerUser ?? 0
   const sessionKey = (sid: string) => `${prefix}sess:{${sid}}`
   const spentKey = (sid: string) => `${prefix}sess:{${sid}}:spent`
   const userKey = (sub: string) => `${prefix}user:{${createHash('sha256').update(sub, 'utf8').digest('base64url')}}:sess`
@@ -128,7 +138,7 @@ export function createRedisSessionStore(redis: RedisClient, options: SessionStor
         // One round trip: both are sent before either answer is awaited, the index first. If either fails the
         // exchange fails and nobody ever holds this session's token, so a session is never live without being
         // findable by "sign out everywhere" (on a Cluster the two keys may live on different masters).
-        const indexed = indexAddScript(redis, [userKey(session.sub)], [session.sid, session.expiresAt, now, Math.max(1, session.expiresAt - now)])
+        const indexed = indexAddScript(redis, [userKey(session.sub)], [session.sid, session.expiresAt, now, Math.max(1, session.expiresAt - now), maxPerUser]) as Promise<string[]>
         const stored = redis
           .multi()
           .hset(sessionKey(session.sid), {
@@ -146,7 +156,12 @@ export function createRedisSessionStore(redis: RedisClient, options: SessionStor
           })
           .pexpire(sessionKey(session.sid), ttl)
           .exec()
-        await Promise.all([indexed, stored])
+        const [over] = await Promise.all([indexed, stored])
+        // Over MAX_SESSIONS_PER_USER: the oldest end now, then leave the index (a failure leaves them findable).
+        if (over.length > 0) {
+          await Promise.all(over.map((sid) => revokeForUserScript(redis, [sessionKey(sid), spentKey(sid)], [session.sub, now, idleMs])))
+          await redis.zrem(userKey(session.sub), ...over)
+        }
         await replicated(redis, durability)
       }),
 

@@ -59,6 +59,8 @@ export interface SessionStorePolicy {
   idleMs: number
   /** How long a spent token may be repeated for the same successor (REFRESH_REUSE_GRACE). */
   graceMs: number
+  /** Sessions a user may hold (MAX_SESSIONS_PER_USER); a new one past it ends the oldest. 0 or absent: no cap. */
+  maxPerUser?: number
 }
 
 /**
@@ -68,7 +70,7 @@ export interface SessionStorePolicy {
  * StoreUnavailableError.
  */
 export interface SessionStore {
-  /** Stores a new session whose current refresh token has hash `tokenHash`. */
+  /** Stores a new session whose current refresh token has hash `tokenHash`; past `maxPerUser`, the user's oldest sessions end. */
   create(session: Session, tokenHash: string): Promise<void>
   /** Consume-and-rotate, atomically: the only way a refresh token is used. */
   rotate(input: SessionRotateInput): Promise<SessionRotateOutcome>

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto'
 import { fileURLToPath } from 'node:url'
 import t from 'tap'
-import { createTestRedisPrefix, createTestSchema, rotateRepeatedly, spawnService, startIdentity, testRedisUrl, type SpawnedService } from '@todo-auth/testkit'
+import { createTestRedisPrefix, createTestSchema, rotateRepeatedly, spawnService, startIdentity, testRedisUrl, type SpawnedService, repeatedExchangesEnv } from '@todo-auth/testkit'
 
 /**
  * Issue 5's proof, with real processes on loopback: three token-service
@@ -42,6 +42,7 @@ t.test('ten rotations under continuous load fail no request, and an emergency re
   })
 
   const tokenEnv = {
+    ...repeatedExchangesEnv,
     PORT: '0',
     ADMIN_PORT: '0',
     LOG_LEVEL: 'info',

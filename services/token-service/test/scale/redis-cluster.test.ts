@@ -4,7 +4,7 @@
 // rotation and revocation, and the shared rate limit all hold across them.
 import { randomBytes } from 'node:crypto'
 import t from 'tap'
-import { admin, cli, exchange, kidOf, publishedKids, refresh, revoke, sleep, spawnTokenService, startIdentity, startRedisCluster, within } from '@todo-auth/testkit'
+import { admin, cli, exchange, kidOf, publishedKids, refresh, revoke, sleep, spawnTokenService, startIdentity, startRedisCluster, within, repeatedExchangesEnv } from '@todo-auth/testkit'
 
 const cluster = await startRedisCluster({ masters: 3, replicasPerMaster: 1 })
 t.teardown(() => cluster.stop())
@@ -14,6 +14,7 @@ t.teardown(() => identity.close())
 const adminToken = randomBytes(32).toString('base64url')
 const RATE_LIMIT_MAX = 60
 const env = {
+  ...repeatedExchangesEnv,
   LOG_LEVEL: 'warn',
   REDIS_CLUSTER_NODES: cluster.seeds,
   REDIS_WAIT_REPLICAS: '1',

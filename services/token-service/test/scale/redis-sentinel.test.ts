@@ -5,7 +5,7 @@
 // session whose write was acknowledged (REDIS_WAIT_REPLICAS=1) is lost.
 import { randomBytes } from 'node:crypto'
 import t from 'tap'
-import { exchange, refresh, sleep, spawnTokenService, startIdentity, startRedisSentinel, type TokenReply } from '@todo-auth/testkit'
+import { exchange, refresh, sleep, spawnTokenService, startIdentity, startRedisSentinel, type TokenReply, repeatedExchangesEnv } from '@todo-auth/testkit'
 
 /** The bound this test holds the failover to (docs/operations.md gives the figure measured here). */
 const FAILOVER_BOUND_MS = 30_000
@@ -17,6 +17,7 @@ t.teardown(() => identity.close())
 const service = await spawnTokenService({
   identity,
   env: {
+    ...repeatedExchangesEnv,
     LOG_LEVEL: 'warn',
     REDIS_SENTINELS: group.sentinelList,
     REDIS_SENTINEL_NAME: group.name,

@@ -25,7 +25,7 @@ export interface Fixture {
 export const kinds = ['redis', 'memory'] as const
 export type Kind = (typeof kinds)[number]
 
-export async function fixture(t: Test, kind: Kind, overrides: Partial<typeof policy> = {}): Promise<Fixture> {
+export async function fixture(t: Test, kind: Kind, overrides: Partial<typeof policy & { maxPerUser: number }> = {}): Promise<Fixture> {
   const clock = testClock()
   const settings = { ...policy, ...overrides }
   if (kind === 'memory') {
