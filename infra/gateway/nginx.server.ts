@@ -3,7 +3,7 @@
 // foreground. Logs {"event":"listening"} once the port accepts connections, like
 // every service, and stops nginx gracefully on SIGTERM/SIGINT.
 import { spawn, spawnSync } from 'node:child_process'
-import { chmodSync, cpSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { chmodSync, closeSync, cpSync, mkdtempSync, openSync, readSync, rmSync, writeFileSync } from 'node:fs'
 import { connect, createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -43,7 +43,12 @@ const cleanup = () => rmSync(dir, { recursive: true, force: true })
 const webRoot = join(dir, 'web')
 cpSync(config.webRoot, webRoot, { recursive: true })
 chmodSync(webRoot, 0o755)
-writeFileSync(join(dir, 'gateway.conf'), renderGatewayConf({ ...config, webRoot }))
+// The access log goes to a file of this directory (in the image the same path is linked to stdout;
+// here stdout is a socket, which nginx cannot open), and every line of it to this process's stdout.
+const accessLog = join(dir, 'access.log')
+writeFileSync(accessLog, '')
+chmodSync(accessLog, 0o666)
+writeFileSync(join(dir, 'gateway.conf'), renderGatewayConf({ ...config, webRoot }).replace(' /var/log/nginx/access.log ', ` ${accessLog} `))
 writeFileSync(join(dir, 'nginx.conf'), renderMainConf(dir, join(dir, 'gateway.conf'), config.logLevel))
 const args = ['-e', 'stderr', '-p', dir, '-c', join(dir, 'nginx.conf')]
 
@@ -60,6 +65,21 @@ if (check.error || check.status !== 0) {
 }
 
 const nginx = spawn(config.nginxBinary, args, { stdio: ['ignore', 'inherit', 'pipe'] })
+let accessLogRead = 0
+const tail = setInterval(() => {
+  try {
+    const fd = openSync(accessLog, 'r')
+    const chunk = Buffer.alloc(64 * 1024)
+    for (let n = readSync(fd, chunk, 0, chunk.length, accessLogRead); n > 0; n = readSync(fd, chunk, 0, chunk.length, accessLogRead)) {
+      process.stdout.write(chunk.subarray(0, n))
+      accessLogRead += n
+    }
+    closeSync(fd)
+  } catch {
+    // The directory is gone: nginx is stopping.
+  }
+}, 100)
+tail.unref()
 let stderr = ''
 nginx.stderr.on('data', (chunk: Buffer) => {
   stderr += chunk.toString('utf8')

@@ -16,7 +16,7 @@ import { createTestRedisPrefix, createTestSchema, rotateRepeatedly, spawnService
 const tokenServiceEntry = fileURLToPath(new URL('../../src/server.ts', import.meta.url))
 const todoApiEntry = fileURLToPath(new URL('../../../todo-api/src/server.ts', import.meta.url))
 
-const JWKS_MAX_AGE = 2
+const JWKS_MAX_AGE = 1
 /**
  * todo-api's JWKS_COOLDOWN_MS. packages/token-verifier (as of this test) waits
  * at least this long between two fetches even when the cached set went stale
@@ -25,7 +25,7 @@ const JWKS_MAX_AGE = 2
  */
 const TODO_API_JWKS_COOLDOWN_MS = 1000
 const revocationBoundMs = Math.max(JWKS_MAX_AGE * 1000, TODO_API_JWKS_COOLDOWN_MS)
-const KEY_PUBLISH_MARGIN = 2
+const KEY_PUBLISH_MARGIN = 1
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
 
 t.test('ten rotations under continuous load fail no request, and an emergency revoke takes effect within the JWKS max-age', async (t) => {
