@@ -1,20 +1,13 @@
 import { randomBytes } from 'node:crypto'
-import { fileURLToPath } from 'node:url'
 import t from 'tap'
-import { createTestRedisPrefix, spawnService, testRedisUrl } from '@todo-auth/testkit'
+import { createTestRedisPrefix, spawnTokenService } from '@todo-auth/testkit'
 import type { Jwks } from '@todo-auth/contracts'
-
-const entry = fileURLToPath(new URL('../../src/server.ts', import.meta.url))
 
 t.test('a running token-service process rotates and revokes through its admin listener and never logs a key or secret', async (t) => {
   const { prefix, cleanup } = createTestRedisPrefix('ts-proc')
   const adminToken = randomBytes(32).toString('base64url')
   const kek = randomBytes(32).toString('hex')
-  const service = await spawnService({
-    entry,
-    env: { PORT: '0', ADMIN_PORT: '0', LOG_LEVEL: 'trace', REDIS_URL: testRedisUrl, REDIS_PREFIX: prefix, ADMIN_TOKEN: adminToken, KEY_ENCRYPTION_KEY: kek },
-    listeners: ['public', 'admin'],
-  })
+  const service = await spawnTokenService({ redisPrefix: prefix, admin: { token: adminToken }, env: { LOG_LEVEL: 'trace', KEY_ENCRYPTION_KEY: kek } })
   t.teardown(async () => {
     await service.stop()
     await cleanup()

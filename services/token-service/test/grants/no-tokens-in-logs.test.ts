@@ -1,12 +1,9 @@
 import { randomBytes } from 'node:crypto'
-import { resolve } from 'node:path'
 import t from 'tap'
-import { createTestRedisPrefix, spawnService, startIdentity, testRedisUrl } from '@todo-auth/testkit'
-import { exchangeGrant, identityEnv, jwtType, webOrigin } from './helpers.ts'
+import { createTestRedisPrefix, spawnTokenService, startIdentity } from '@todo-auth/testkit'
+import { exchangeGrant, jwtType, webOrigin } from './helpers.ts'
 
 // The real process at the most verbose level, its stdout and stderr captured: no token, cookie or secret may appear.
-
-const entry = resolve(import.meta.dirname, '../../src/server.ts')
 
 t.test('the service logs no token, cookie or secret at trace level, through every flow and failure', async (t) => {
   const identity = await startIdentity()
@@ -14,23 +11,7 @@ t.test('the service logs no token, cookie or secret at trace level, through ever
   const { prefix, cleanup } = createTestRedisPrefix('ts-logs')
   t.teardown(cleanup)
   const adminToken = randomBytes(32).toString('base64url')
-  const service = await spawnService({
-    entry,
-    listeners: ['public', 'admin'],
-    env: {
-      ...identityEnv(identity),
-      HOST: '127.0.0.1',
-      PORT: '0',
-      ADMIN_HOST: '127.0.0.1',
-      ADMIN_PORT: '0',
-      LOG_LEVEL: 'trace',
-      REDIS_URL: testRedisUrl,
-      REDIS_PREFIX: prefix,
-      KEY_ENCRYPTION_KEY: randomBytes(32).toString('hex'),
-      ADMIN_TOKEN: adminToken,
-      REFRESH_REUSE_GRACE: '0',
-    },
-  })
+  const service = await spawnTokenService({ identity, redisPrefix: prefix, admin: { token: adminToken }, env: { LOG_LEVEL: 'trace', REFRESH_REUSE_GRACE: '0' } })
   t.teardown(() => service.stop())
   const base = service.urls.public!
   const admin = service.urls.admin!

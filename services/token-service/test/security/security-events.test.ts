@@ -1,14 +1,12 @@
 import { randomBytes } from 'node:crypto'
 import { createServer } from 'node:net'
-import { resolve } from 'node:path'
 import t from 'tap'
-import { spawnService } from '@todo-auth/testkit'
+import { spawnTokenService } from '@todo-auth/testkit'
 
 // Checklist R60: security events are logged, with the tokens hashed or masked. The real process
 // (in-process store, no BetterAuth needed: every credential here fails before a key is fetched),
 // its stdout captured: each failure leaves a line that says what happened, and no credential.
 
-const entry = resolve(import.meta.dirname, '../../src/server.ts')
 const closedPort = await new Promise<number>((done) => {
   const probe = createServer()
   probe.listen(0, '127.0.0.1', () => {
@@ -19,21 +17,8 @@ const closedPort = await new Promise<number>((done) => {
 
 t.test('failed exchanges, refreshes, bearer and admin authentications and key rotations are logged without the credential', async (t) => {
   const adminToken = randomBytes(32).toString('base64url')
-  const service = await spawnService({
-    entry,
-    listeners: ['public', 'admin'],
-    env: {
-      HOST: '127.0.0.1',
-      PORT: '0',
-      ADMIN_HOST: '127.0.0.1',
-      ADMIN_PORT: '0',
-      ADMIN_TOKEN: adminToken,
-      LOG_LEVEL: 'info',
-      REDIS_URL: undefined,
-      KEY_ENCRYPTION_KEY: undefined,
-      BETTER_AUTH_JWKS_URL: `http://127.0.0.1:${closedPort}/api/auth/jwks`,
-    },
-  })
+  // The in-process store; BetterAuth's JWKS at a closed port (every credential here fails before a key is fetched).
+  const service = await spawnTokenService({ identity: { jwksUrl: `http://127.0.0.1:${closedPort}/api/auth/jwks` }, admin: { token: adminToken } })
   t.teardown(() => service.stop())
   const base = service.urls.public!
   const admin = service.urls.admin!
