@@ -11,8 +11,9 @@ export const requestIdPlugin = fp(
     app.addHook('onRequest', (request, _reply, done) => {
       runWithRequestId(request.id, done)
     })
-    app.addHook('onSend', async (request, reply) => {
+    app.addHook('onSend', (request, reply, payload, done) => {
       reply.header(requestIdHeader, request.id)
+      done(null, payload)
     })
   },
   { name: 'request-id', fastify: '5.x' },

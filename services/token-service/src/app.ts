@@ -88,13 +88,16 @@ export async function buildApp(config: Config, deps: Deps = {}): Promise<TokenSe
   const metrics = createMetrics()
   const serviceMetrics = createServiceMetrics(metrics)
   serviceMetrics.observe(publicApp, 'public')
-  publicApp.addHook('onSend', async (_request, reply) => {
+  publicApp.addHook('onRequest', (_request, reply, done) => {
     reply.header('x-content-type-options', 'nosniff')
+    done()
   })
   // The admin API is never served here (SPEC §9); a probe for it is refused with a plain 404
   // and written to the audit log like every other refused admin call (checklist R33, R60).
   const publicAudit = requestAudit(createAuditLog(publicApp.log, deps.audit), clock)
-  publicApp.addHook('onResponse', async (request, reply) => {
+  publicApp.addHook('onResponse', (request, reply, done) => {
+    done()
+    if (!request.url.startsWith('/admin')) return
     const path = request.url.split('?', 1)[0] ?? ''
     if (path !== '/admin' && !path.startsWith('/admin/')) return
     publicAudit(request, { type: 'admin', action: `${request.method} ${path.slice(0, 200)}`, outcome: 'failure', status: reply.statusCode, cause: 'admin_on_public_listener' })

@@ -1,4 +1,5 @@
 import type { FastifyInstance } from 'fastify'
+import type { Histogram } from 'prom-client'
 import type { KeySetEvent } from '@todo-auth/token-verifier'
 import type { SessionService } from '../sessions/session.service.ts'
 import type { SessionRotateOutcome } from '../sessions/session.store.ts'
@@ -67,10 +68,21 @@ export function createServiceMetrics(metrics: Metrics) {
     },
     /** Times every answered request of `app` and counts its 429s. */
     observe(app: FastifyInstance, listener: 'public' | 'admin'): void {
-      app.addHook('onResponse', async (request, reply) => {
+      // One labelled child per (method, route, status), looked up by a string: prom-client would hash the
+      // label object on every observation. The keys are bounded as the labels are (route patterns, never URLs).
+      const children = new Map<string, Histogram.Internal<'listener' | 'method' | 'route' | 'status'>>()
+      app.addHook('onResponse', (request, reply, done) => {
         const route = request.routeOptions.url ?? 'unmatched'
-        duration.observe({ listener, method: request.method, route, status: String(reply.statusCode) }, reply.elapsedTime / 1000)
-        if (reply.statusCode === 429) rateLimited.inc({ listener, route })
+        const status = reply.statusCode
+        const key = `${request.method} ${status} ${route}`
+        let child = children.get(key)
+        if (!child) {
+          child = duration.labels({ listener, method: request.method, route, status: String(status) })
+          children.set(key, child)
+        }
+        child.observe(reply.elapsedTime / 1000)
+        if (status === 429) rateLimited.inc({ listener, route })
+        done()
       })
     },
   }

@@ -1,4 +1,4 @@
-import { createCipheriv, createDecipheriv, createHmac, randomBytes } from 'node:crypto'
+import { createCipheriv, createDecipheriv, createHmac, createPrivateKey, randomBytes, type JsonWebKey, type KeyObject } from 'node:crypto'
 import { calculateJwkThumbprint, exportJWK, generateKeyPair, importJWK, type CryptoKey, type JWK } from 'jose'
 import type { FastifyBaseLogger } from 'fastify'
 import type { PublicJwk } from '@todo-auth/contracts'
@@ -107,10 +107,16 @@ export async function generateSigningKey(alg: SigningAlg, kek: KeyEncryptionKey)
   return { kid, alg, material: { publicJwk: publicJwkOf(publicJwk, kid, alg), sealedPrivateKey: sealPrivateJwk(privateJwk, kid, kek) } }
 }
 
-export async function importPrivateKey(sealed: string, kid: string, alg: SigningAlg, keks: readonly KeyEncryptionKey[]): Promise<CryptoKey> {
+/** The private key as a node:crypto KeyObject (what the signer uses); its type must be the one `alg` needs. */
+export function importPrivateKey(sealed: string, kid: string, alg: SigningAlg, keks: readonly KeyEncryptionKey[]): KeyObject {
   const jwk = openPrivateJwk(sealed, kid, keks)
-  return (await importJWK(jwk, alg, { extractable: false })) as CryptoKey
+  const key = createPrivateKey({ key: jwk as JsonWebKey, format: 'jwk' })
+  const curveOk = alg !== 'ES256' || key.asymmetricKeyDetails?.namedCurve === 'prime256v1'
+  if (key.asymmetricKeyType !== keyTypes[alg] || !curveOk) throw new KeyDecryptionError(kid, `the stored key is ${String(key.asymmetricKeyType)}, not a key for ${alg}`)
+  return key
 }
+
+const keyTypes: Record<SigningAlg, string> = { ES256: 'ec', EdDSA: 'ed25519', RS256: 'rsa' }
 
 export async function importPublicKey(jwk: PublicJwk): Promise<CryptoKey> {
   // Only the public members go in: explicit copy, as for publication.

@@ -1,3 +1,4 @@
+import type { KeyObject } from 'node:crypto'
 import { performance } from 'node:perf_hooks'
 import type { FastifyBaseLogger } from 'fastify'
 import { errors as joseErrors, type CryptoKey } from 'jose'
@@ -13,7 +14,7 @@ import { buildJwks, jwksMaxAge } from './jwks.ts'
 export interface SigningKey {
   readonly kid: string
   readonly alg: 'ES256' | 'EdDSA' | 'RS256'
-  readonly privateKey: CryptoKey
+  readonly privateKey: KeyObject
 }
 
 /**
@@ -53,7 +54,7 @@ export interface KeySetOptions {
 interface Entry {
   readonly meta: StoredKey
   readonly publicKey: CryptoKey
-  readonly privateKey?: CryptoKey
+  readonly privateKey?: KeyObject
 }
 
 /** At most one store reload per this many ms is triggered by an unknown kid (a kid flood must not hammer Redis). */
@@ -109,7 +110,7 @@ export function createKeySet(options: KeySetOptions): KeySet {
       // Only keys that sign now or may sign next are decrypted, once, here; never per request.
       if (!privateKey && (key.state === 'current' || key.state === 'next')) {
         try {
-          privateKey = await importPrivateKey(key.material.sealedPrivateKey, key.kid, key.alg, keks)
+          privateKey = importPrivateKey(key.material.sealedPrivateKey, key.kid, key.alg, keks)
         } catch (error) {
           if (key.state === 'current') throw error
           log.error({ err: error, kid: key.kid }, 'cannot decrypt the next signing key')

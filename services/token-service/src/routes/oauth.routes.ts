@@ -39,8 +39,9 @@ export async function oauthRoutes(app: FastifyInstance, opts: { context: GrantCo
   })
   await app.register(cookiePlugin)
   await app.register(oauthRateLimitPlugin, { config, redis: opts.redis })
-  app.addHook('onRequest', async (_request, reply) => {
+  app.addHook('onRequest', (_request, reply, done) => {
     reply.header('cache-control', 'no-store').header('pragma', 'no-cache')
+    done()
   })
   await app.register(tokenRoutes, opts)
   await app.register(revokeRoutes, opts)

@@ -1,10 +1,11 @@
-import { SignJWT, type CryptoKey } from 'jose'
 import type { AccessTokenClaims } from '@todo-auth/contracts'
+import type { SigningKey } from '../keys/key-set.ts'
+import { createJwsSigner, type JwsSigner } from './jws-signer.ts'
 import { secureRandomBytes } from './random.ts'
 
 /** The part of the key manager that signs: the current key, chosen at each call. */
 export interface SigningKeySource {
-  signingKey(): { kid: string; alg: string; privateKey: CryptoKey }
+  signingKey(): SigningKey
 }
 
 /** What an access token says about its session; the rest comes from the issuer's settings. */
@@ -26,6 +27,16 @@ export interface AccessTokenIssuer {
 }
 
 export function createAccessTokenIssuer(options: { issuer: string; ttlSeconds: number; keys: SigningKeySource; now: () => number }): AccessTokenIssuer {
+  // One signer per key object (its header encoded once); a rotation hands over a new key object.
+  const signers = new WeakMap<SigningKey, JwsSigner>()
+  const signerFor = (key: SigningKey) => {
+    let signer = signers.get(key)
+    if (!signer) {
+      signer = createJwsSigner(key, 'at+jwt')
+      signers.set(key, signer)
+    }
+    return signer
+  }
   return {
     assertReady() {
       options.keys.signingKey()
@@ -46,8 +57,7 @@ export function createAccessTokenIssuer(options: { issuer: string; ttlSeconds: n
         email: subject.email,
         roles: [...subject.roles],
       }
-      const key = options.keys.signingKey()
-      const token = await new SignJWT({ ...claims }).setProtectedHeader({ alg: key.alg, kid: key.kid, typ: 'at+jwt' }).sign(key.privateKey)
+      const token = await signerFor(options.keys.signingKey()).sign(claims)
       return { token, expiresIn: options.ttlSeconds, claims }
     },
   }

@@ -1,3 +1,4 @@
+import { inspect } from 'node:util'
 import { randomBytes } from 'node:crypto'
 import t from 'tap'
 import { createLocalJWKSet, jwtVerify, SignJWT } from 'jose'
@@ -96,5 +97,10 @@ t.test('private keys are decrypted at load, not per signing call', async (t) => 
   const a = manager.signingKey()
   for (let i = 0; i < 100; i++) t.equal(manager.signingKey(), a)
   t.equal(lists, loadsAfterInit, 'signing touches no store')
-  t.equal(a.privateKey.extractable, false, 'the in-memory private key is not extractable')
+  // A node:crypto KeyObject (what the signer uses): nothing of the private key is in what a log or a
+  // JSON body would show of it, even by accident.
+  const d = String((a.privateKey.export({ format: 'jwk' }) as { d: string }).d)
+  t.equal(a.privateKey.type, 'private')
+  t.notMatch(JSON.stringify(a), d, 'JSON.stringify shows no key material')
+  t.notMatch(inspect(a, { depth: 5, showHidden: true }), d, 'util.inspect shows no key material')
 })
