@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs'
 import { join } from 'node:path'
 import { createTestRedisPrefix, createTestSchema, repeatedExchangesEnv, spawnService, spawnTokenService, startIdentity, type SpawnedService, type SpawnedTokenService, type TrustedIdentity } from '@todo-auth/testkit'
-import { productionNodeFlags } from '../../scripts/production-flags.ts'
+import { serviceNodeFlags } from '../../scripts/production-flags.ts'
 import type { BenchIssuer } from './issuer.ts'
 import { runLoad, type LoadResult } from './load.ts'
 import { runPaced } from './paced.ts'
@@ -10,11 +10,11 @@ import { check } from './targets.ts'
 
 /**
  * How a service is started: as in production (dist/, built by `pnpm build` (tsc), with
- * productionNodeFlags), or from its TypeScript sources when BENCH_FROM=src.
+ * its serviceNodeFlags), or from its TypeScript sources when BENCH_FROM=src.
  */
 export function serviceEntry(root: string, service: 'todo-api' | 'token-service'): { entry: string; execArgv: string[] } {
   if (process.env.BENCH_FROM === 'src') return { entry: join(root, `services/${service}/src/server.ts`), execArgv: serverExecArgv() }
-  return { entry: join(root, `services/${service}/dist/server.js`), execArgv: [...productionNodeFlags, ...serverExecArgv()] }
+  return { entry: join(root, `services/${service}/dist/server.js`), execArgv: [...serviceNodeFlags[service], ...serverExecArgv()] }
 }
 
 interface Common {
