@@ -16,7 +16,8 @@ import { spawnService } from '@todo-auth/testkit'
 import { startBenchIssuer, type BenchIssuer } from './lib/issuer.ts'
 import { defaultEngine, runLoad, type LoadOptions, type LoadResult } from './lib/load.ts'
 import { cpuTimeMs, peakRssMb, serverEnv, serverExecArgv } from './lib/server-process.ts'
-import { svgChart, table, type Row } from './lib/report.ts'
+import { svgChart, table, targetSummary, type Row } from './lib/report.ts'
+import { check } from './lib/targets.ts'
 import { clusterScenarios } from './lib/cluster.ts'
 import { tokenServiceScenarios, todoApiScenario } from './lib/services.ts'
 import { soak } from './lib/soak.ts'
@@ -78,6 +79,7 @@ async function rawVerify(issuer: BenchIssuer, tokens: readonly string[]): Promis
 
 const rows: Row[] = []
 const notes: string[] = []
+const startedAt = new Date().toISOString()
 const loadAverage = os.loadavg().map((l) => Math.round(l * 100) / 100)
 process.stdout.write(`bench: ${os.cpus().length} cpus, node ${process.version}, load generator ${defaultEngine}, ${durationSec}s per scenario, ${connections} connections, load average ${loadAverage.join(' ')}\n`)
 
@@ -131,12 +133,12 @@ let ranSection = false
 if (want('verifier')) {
   ranSection = true
   const one = await measure('verifier.server.ts', authEnv, single)
-  rows.push(row('token-verifier, 1 token', one, { ratio: ratio(one.rps), target: '≥ 0.90×', met: ratio(one.rps) >= 0.9 }))
+  rows.push(row('token-verifier, 1 token', one, { ratio: ratio(one.rps), ...check('auth-one-token', ratio(one.rps)) }))
 
   const pool: string[] = []
   for (let i = 0; i < 10_000; i += 1) pool.push(await issuer.sign())
   const many = await measure('verifier.server.ts', authEnv, { tokens: pool })
-  rows.push(row('token-verifier, 10 000 tokens', many, { ratio: ratio(many.rps), target: '≥ 0.85×', met: ratio(many.rps) >= 0.85 }))
+  rows.push(row('token-verifier, 10 000 tokens', many, { ratio: ratio(many.rps), ...check('auth-10k-tokens', ratio(many.rps)) }))
 
   const raw = await rawVerify(issuer, pool)
   rows.push({ name: 'raw ES256 jwtVerify (jose, in-process)', rps: raw.rps, cpuUsPerReq: raw.cpuUsPerReq, baseline: 'baseline', ratio: ratio(raw.rps) })
@@ -190,8 +192,7 @@ if (want('todo-api')) {
   const result = await todoApiScenario({ root, issuer, connections, durationSec })
   if (typeof result === 'string') notes.push(result)
   else {
-    const rss = result.rssMb ?? Infinity
-    rows.push(row('todo-api GET /todos (PostgreSQL, 20 todos)', result, { ratio: result.rps / base.rps, target: 'RSS < 150 MB', met: rss < 150 }))
+    rows.push(row('todo-api GET /todos (PostgreSQL, 20 todos)', result, { ratio: result.rps / base.rps, ...check('todo-api-rss', result.rssMb) }))
   }
 }
 
@@ -243,11 +244,18 @@ const stamp = new Date().toISOString()
 const output = join(import.meta.dirname, 'results')
 if (!existsSync(output)) mkdirSync(output, { recursive: true })
 const machine = machineFacts()
-const summary = { date: stamp, machine, loadGenerator: defaultEngine, serverNodeOptions: process.env.BENCH_NODE_OPTIONS ?? null, durationSec, connections, rows, notes }
+const wrkThreads = defaultEngine === 'wrk' ? Number(process.env.BENCH_WRK_THREADS ?? 1) : null
+const summary = { date: stamp, startedAt, machine, loadGenerator: defaultEngine, wrkThreads, serverNodeOptions: process.env.BENCH_NODE_OPTIONS ?? null, durationSec, connections, rows, notes }
 // A soak run is its own record: it does not replace the full run's latest.json.
 const file = only?.includes('soak') ? 'soak' : 'latest'
 writeFileSync(join(output, `${file}.json`), `${JSON.stringify(summary, null, 2)}\n`)
 writeFileSync(join(output, `${file}.svg`), svgChart(rows, `req/s as a ratio (${stamp.slice(0, 10)}, ${os.cpus().length} cpus, ${defaultEngine}, load average ${loadAverage[0]})`))
-process.stdout.write(`\n${table(rows)}\n`)
+process.stdout.write(`\n${table(rows)}\n\n${targetSummary(rows)}\n`)
 for (const note of notes) process.stdout.write(`note: ${note}\n`)
 process.stdout.write(`load average at the end: ${machine.loadAverageAtEnd.join(' ')}\nwrote bench/results/${file}.json and bench/results/${file}.svg\n`)
+// A full run is the one docs/performance.md reports: its "Results" and "Targets" tables are regenerated from it.
+if (!only) {
+  const { writePerfDocs } = await import('../scripts/perf-docs.ts')
+  writePerfDocs()
+  process.stdout.write('docs/performance.md: results and targets regenerated from bench/results/latest.json\n')
+}

@@ -1,5 +1,5 @@
 /**
- * Node flags a production service runs with (the Dockerfiles' CMD and the bench use these):
+ * Node flags a production service runs with (the Dockerfile's per-service CMD and the bench use these):
  * dist/ for workspace packages, and a young generation of at most 3 × 4 MB. V8's default lets it grow
  * to 3 × 16 MB under load, and with 32 requests in flight each scavenge then copies several MB
  * of live request state (pauses of 7–11 ms) and promotes it, so the old generation fills with
@@ -14,3 +14,24 @@
  * `exports`): run `node --conditions=todo-auth-dist dist/server.js` after `pnpm build`.
  */
 export const productionNodeFlags = ['--conditions=todo-auth-dist', '--max-semi-space-size=4', '--heap-growing-percent=100', '--max-old-space-size=96'] as const
+
+/**
+ * todo-api's own: its peak RSS under the bench load was 170–193 MB with productionNodeFlags, of
+ * which about 72 MB are the Node binary's pages, 55–70 MB V8's heap and 20–50 MB malloc'd memory
+ * (docs/performance.md, "Memory"). `--no-concurrent-recompilation` compiles hot functions on the
+ * main thread: the optimising compilers' zones (18–22 MB at the start of load, kept by the worker
+ * threads' malloc arenas) are then made and freed one at a time. `--heap-growing-percent=50`
+ * starts a full collection once the old generation has grown by half instead of doubling (its live
+ * heap is about 22 MB), and `--max-semi-space-size=2` halves the young generation.
+ * token-service keeps productionNodeFlags: these were measured on todo-api only.
+ */
+export const todoApiNodeFlags = ['--conditions=todo-auth-dist', '--max-semi-space-size=2', '--heap-growing-percent=50', '--max-old-space-size=96', '--no-concurrent-recompilation'] as const
+
+/** Each production service's Node flags. */
+export const serviceNodeFlags = {
+  identity: productionNodeFlags,
+  'token-service': productionNodeFlags,
+  'todo-api': todoApiNodeFlags,
+} as const satisfies Record<string, readonly string[]>
+
+export type ProductionService = keyof typeof serviceNodeFlags

@@ -11,7 +11,7 @@ import { join, resolve } from 'node:path'
 import { createInterface } from 'node:readline'
 import t from 'tap'
 import { renderMainConf, renderTemplate } from '../infra/gateway/nginx.ts'
-import { productionNodeFlags } from '../scripts/production-flags.ts'
+import { serviceNodeFlags, type ProductionService } from '../scripts/production-flags.ts'
 import { replayDockerfile, type ReplayedStage } from './helpers/dockerfile.ts'
 import { environmentOf, loadCompose, parseEnvFile, composeEnvExamplePath } from './helpers/compose.ts'
 import { freePort, nginxBinary, repoRoot } from './helpers/gateways.ts'
@@ -86,7 +86,7 @@ for (const service of Object.keys(serviceEnv)) {
       runEnv,
       node: process.execPath,
     })
-    t.equal(stages.length, 2, 'a build stage and a runtime stage')
+    t.equal(stages[0]!.name, 'build', 'a build stage, then the runtime stage of this service')
     const runtime = stages.at(-1)!
     t.equal(runtime.user, 'node', 'runs as the unprivileged node user')
     t.equal(runtime.workdir, `/app/services/${service}`)
@@ -94,7 +94,7 @@ for (const service of Object.keys(serviceEnv)) {
     t.same(readdirSync(join(app, 'services')), [service], 'only this service is shipped')
     t.notOk(existsSync(join(app, 'packages/testkit')), 'test helpers are not shipped')
     t.notOk(existsSync(join(app, `services/${service}/test`)), 'tests are not shipped')
-    t.same(runtime.cmd, ['node', ...productionNodeFlags, 'dist/server.js'], 'CMD runs dist/ with the production Node flags')
+    t.same(runtime.cmd, ['node', ...serviceNodeFlags[service as ProductionService], 'dist/server.js'], "CMD runs dist/ with the service's production Node flags")
     // The service and every workspace package it runs: their dist/ is what the CMD loads.
     const manifest = JSON.parse(readFileSync(join(app, `services/${service}/package.json`), 'utf8')) as { dependencies?: Record<string, string> }
     const workspaceDeps = Object.keys(manifest.dependencies ?? {})

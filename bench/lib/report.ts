@@ -1,3 +1,5 @@
+import { evaluateTargets, formatFigure, type TargetResult, type TargetRow } from './targets.ts'
+
 export interface Row {
   name: string
   /** Requests (or operations) per second. */
@@ -13,16 +15,21 @@ export interface Row {
   /** What this row is compared with (another row's name), and the figure. */
   baseline: string
   ratio: number
+  /** The target's label and whether the figure meets it (bench/lib/targets.ts `check`). */
   target?: string
   met?: boolean
+  /** Which target of bench/lib/targets.ts this row is judged on. */
+  targetId?: string
   note?: string
   /** false: a row of the table only (its ratio is not what it is about, e.g. a memory target). */
   chart?: boolean
 }
 
-export function table(rows: Row[]): string {
-  const header = ['scenario', 'req/s', 'ratio', 'vs', 'p50 ms', 'p99 ms', 'CPU µs/req', 'peak RSS MB', 'target', 'met']
-  const lines = rows.map((r) => [
+const header = ['scenario', 'req/s', 'ratio', 'vs', 'p50 ms', 'p99 ms', 'CPU µs/req', 'peak RSS MB', 'target', 'result']
+
+/** A row's cells in the order of `header`; `miss` renders a missed target (bold in the docs). */
+function cells(r: Row, miss = 'MISS'): string[] {
+  return [
     r.name,
     Math.round(r.rps).toString(),
     `${r.ratio.toFixed(2)}×`,
@@ -30,13 +37,72 @@ export function table(rows: Row[]): string {
     r.p50?.toFixed(1) ?? '',
     r.p99?.toFixed(1) ?? '',
     r.cpuUsPerReq != null ? r.cpuUsPerReq.toFixed(1) : '',
-    r.rssMb?.toString() ?? '',
+    r.rssMb != null ? r.rssMb.toFixed(1) : '',
     r.target ?? '',
-    r.met === undefined ? '' : r.met ? 'yes' : 'NO',
-  ])
+    r.met === undefined ? '' : r.met ? 'PASS' : miss,
+  ]
+}
+
+/**
+ * The rows with the target and verdict of bench/lib/targets.ts wherever a target judges the row
+ * (so an older results file is shown against today's targets); other rows keep their own.
+ */
+function withTargets(rows: readonly Row[]): Row[] {
+  const judged = new Map(evaluateTargets(rows).map((result) => [result.row, result]))
+  return rows.map((r) => {
+    const result = judged.get(r)
+    return result === undefined ? r : { ...r, target: result.target.label, met: result.met }
+  })
+}
+
+/** The results as an aligned text table (the bench's output). */
+export function table(rows: Row[]): string {
+  const lines = withTargets(rows).map((r) => cells(r))
   const widths = header.map((h, i) => Math.max(h.length, ...lines.map((l) => l[i]!.length)))
   const fmt = (cells: string[]) => `| ${cells.map((c, i) => c.padEnd(widths[i]!)).join(' | ')} |`
   return [fmt(header), `|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`, ...lines.map(fmt)].join('\n')
+}
+
+/** The results as a Markdown table (docs/performance.md "## Results", scripts/perf-docs.ts). */
+export function markdownTable(rows: readonly Row[]): string {
+  const align = header.map((_, i) => (i === 0 || i === 3 || i >= 8 ? '---' : '---:'))
+  return [header, align, ...withTargets(rows).map((r) => cells(r, '**MISS**'))].map((l) => `| ${l.join(' | ')} |`).join('\n')
+}
+
+/**
+ * A target's figure beside its ratio: req/s figures to the row's baseline, p99 and RSS to the
+ * first hello-world baseline's (how much more than a server that does nothing).
+ */
+function judged(result: TargetResult, rows: readonly TargetRow[]): { figure: string; ratio: string } {
+  const { row, target, value } = result
+  if (row === undefined) return { figure: 'not measured', ratio: '' }
+  if (target.figure === 'ratio' || target.figure === 'rps') {
+    const figure = target.figure === 'ratio' ? `${Math.round(row.rps)} req/s` : formatFigure('rps', value)
+    return { figure, ratio: `${row.ratio.toFixed(2)}× ${row.baseline}` }
+  }
+  const base = rows[0]?.[target.figure]
+  const ratio = typeof base === 'number' && base > 0 && value !== undefined ? `${(value / base).toFixed(2)}× hello-world's` : ''
+  return { figure: formatFigure(target.figure, value), ratio }
+}
+
+/** Every target with its figure and PASS/MISS, as the bench prints it after the table. */
+export function targetSummary(rows: readonly Row[]): string {
+  const lines = evaluateTargets(rows).map((result) => {
+    const { figure, ratio } = judged(result, rows)
+    const verdict = result.row === undefined ? '----' : result.met ? 'PASS' : 'MISS'
+    return `${verdict}  ${result.target.description}: ${figure}${ratio ? ` (${ratio})` : ''}`
+  })
+  return ['targets:', ...lines].join('\n')
+}
+
+/** The targets as a Markdown table (docs/performance.md "### Targets"): target, figure, ratio, PASS/MISS. */
+export function markdownTargets(rows: readonly Row[]): string {
+  const lines = evaluateTargets(rows).map((result) => {
+    const { figure, ratio } = judged(result, rows)
+    const verdict = result.row === undefined ? 'not measured' : result.met ? 'PASS' : '**MISS**'
+    return `| ${result.target.description} | ${figure} | ${ratio} | ${verdict} |`
+  })
+  return ['| target | figure | ratio | result |', '|---|---:|---|---|', ...lines].join('\n')
 }
 
 /** A horizontal bar chart of the ratios, as a standalone SVG. */

@@ -136,7 +136,9 @@ export function replayDockerfile(options: ReplayOptions): ReplayedStage[] {
       const m = /^(\S+)(?:\s+AS\s+(\S+))?$/i.exec(expand(args, globalArgs))
       if (!m) throw new Error(`FROM ${args}`)
       const name = m[2] ?? `stage${stages.length}`
-      stage = { name, rootfs: join(options.workspace, name), workdir: '/', user: undefined, cmd: undefined, env: {}, runs: [] }
+      // FROM an earlier stage starts from its state; its files are shared, not copied (no stage here writes to a parent's).
+      const parent = stages.find((s) => s.name === m[1])
+      stage = parent ? { ...parent, name, env: { ...parent.env }, runs: [] } : { name, rootfs: join(options.workspace, name), workdir: '/', user: undefined, cmd: undefined, env: {}, runs: [] }
       mkdirSync(stage.rootfs, { recursive: true })
       stages.push(stage)
       vars = {}
