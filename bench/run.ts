@@ -11,9 +11,8 @@ import { execFileSync } from 'node:child_process'
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import os from 'node:os'
-import { createLocalJWKSet, jwtVerify } from 'jose'
 import { spawnService } from '@todo-auth/testkit'
-import { startBenchIssuer, type BenchIssuer } from './lib/issuer.ts'
+import { startBenchIssuer } from './lib/issuer.ts'
 import { defaultEngine, runLoad, type LoadOptions, type LoadResult } from './lib/load.ts'
 import { cpuTimeMs, peakRssMb, serverEnv, serverExecArgv } from './lib/server-process.ts'
 import { svgChart, table, targetSummary, type Row } from './lib/report.ts'
@@ -21,6 +20,7 @@ import { check } from './lib/targets.ts'
 import { clusterScenarios } from './lib/cluster.ts'
 import { tokenServiceScenarios, todoApiScenario } from './lib/services.ts'
 import { soak } from './lib/soak.ts'
+import { verifierScenarios, type Measured } from './lib/verifier.ts'
 
 const root = join(import.meta.dirname, '..')
 const durationSec = Number(process.env.BENCH_DURATION ?? 8)
@@ -28,8 +28,6 @@ const connections = Number(process.env.BENCH_CONNECTIONS ?? 32)
 const only = process.env.BENCH_ONLY?.split(',')
 const cooldownSec = Number(process.env.BENCH_COOLDOWN ?? 60)
 const want = (name: string) => !only || only.some((o) => name.startsWith(o))
-
-type Measured = LoadResult & { rssMb: number | null; cpuUsPerReq: number | null }
 
 /**
  * Starts one bench server, warms it up (JIT, JWKS fetch, connections; for a token pool, every
@@ -50,31 +48,6 @@ async function measure(file: string, env: Record<string, string>, load: Omit<Loa
   } finally {
     await service.stop()
   }
-}
-
-/**
- * jose's jwtVerify in this process, `connections` verifications in flight (WebCrypto runs them on
- * libuv's thread pool, as in a server), for 3 s over distinct tokens: raw ES256 verification
- * throughput, and the CPU it takes per verification.
- */
-async function rawVerify(issuer: BenchIssuer, tokens: readonly string[]): Promise<{ rps: number; cpuUsPerReq: number }> {
-  const response = await fetch(issuer.jwksUrl)
-  const jwks = createLocalJWKSet((await response.json()) as never)
-  const options = { issuer: issuer.issuer, audience: issuer.audience, algorithms: ['ES256'], typ: 'at+jwt' }
-  const run = async (ms: number) => {
-    let next = 0
-    const started = performance.now()
-    const cpu = process.cpuUsage()
-    await Promise.all(
-      Array.from({ length: connections }, async () => {
-        while (performance.now() - started < ms) await jwtVerify(tokens[next++ % tokens.length]!, jwks, options)
-      }),
-    )
-    const used = process.cpuUsage(cpu)
-    return { rps: next / ((performance.now() - started) / 1000), cpuUsPerReq: (used.user + used.system) / next }
-  }
-  await run(1000)
-  return run(3000)
 }
 
 const rows: Row[] = []
@@ -108,7 +81,6 @@ if (only?.includes('cluster')) {
 }
 
 const issuer = await startBenchIssuer()
-const authEnv = { JWKS_URL: issuer.jwksUrl, ISSUER: issuer.issuer, AUDIENCE: issuer.audience }
 const oneToken = await issuer.sign()
 const single = { headers: { authorization: `Bearer ${oneToken}` } }
 const row = (name: string, m: Measured | LoadResult, extra: Partial<Row> = {}): Row => ({
@@ -132,45 +104,7 @@ const ratio = (rps: number) => rps / hello.rps
 let ranSection = false
 if (want('verifier')) {
   ranSection = true
-  const one = await measure('verifier.server.ts', authEnv, single)
-  rows.push(row('token-verifier, 1 token', one, { ratio: ratio(one.rps), ...check('auth-one-token', ratio(one.rps)) }))
-
-  const pool: string[] = []
-  for (let i = 0; i < 10_000; i += 1) pool.push(await issuer.sign())
-  const many = await measure('verifier.server.ts', authEnv, { tokens: pool })
-  rows.push(row('token-verifier, 10 000 tokens', many, { ratio: ratio(many.rps), ...check('auth-10k-tokens', ratio(many.rps)) }))
-
-  const raw = await rawVerify(issuer, pool)
-  rows.push({ name: 'raw ES256 jwtVerify (jose, in-process)', rps: raw.rps, cpuUsPerReq: raw.cpuUsPerReq, baseline: 'baseline', ratio: ratio(raw.rps) })
-
-  // Cache-miss path: every request carries a token the server has never seen (warm-up on another token).
-  const fresh: string[] = []
-  const needed = Math.min(600_000, Math.ceil(Math.max(raw.rps, 5000) * 1.5 * durationSec))
-  for (let i = 0; i < needed; i += 1) fresh.push(await issuer.sign())
-  const miss = await measure('verifier.server.ts', authEnv, { tokens: fresh }, single)
-  if (miss.reused) notes.push(`cache-miss scenario: the ${fresh.length} fresh tokens ran out and were reused (the figure includes hits)`)
-  rows.push(row('token-verifier, every token new', miss, { baseline: 'raw ES256', ratio: miss.rps / raw.rps, target: '≥ 0.90× raw', met: miss.rps / raw.rps >= 0.9 }))
-  const joseMiss = await measure('jose.server.ts', authEnv, { tokens: fresh }, single)
-  rows.push(row('jose jwtVerify per request, every token new', joseMiss, { baseline: 'raw ES256', ratio: joseMiss.rps / raw.rps }))
-  rows.push({ name: 'token-verifier vs jose, every token new', rps: miss.rps, baseline: 'jose per request', ratio: miss.rps / joseMiss.rps })
-
-  const joseOne = await measure('jose.server.ts', authEnv, single)
-  rows.push(row('jose jwtVerify per request, 1 token', joseOne, { ratio: ratio(joseOne.rps) }))
-  const uncached = await measure('verifier.server.ts', { ...authEnv, CACHE: 'off' }, single)
-  rows.push(row('token-verifier, cache off, 1 token', uncached, { ratio: ratio(uncached.rps) }))
-
-  const fjReadme = await measure('fastify-jwt.server.ts', authEnv, single)
-  rows.push(row('peer: @fastify/jwt + get-jwks (README setup)', fjReadme, { ratio: ratio(fjReadme.rps) }))
-  const fjMemo = await measure('fastify-jwt.server.ts', { ...authEnv, MEMO_KEY: 'true' }, single)
-  rows.push(row('peer: @fastify/jwt + get-jwks, memoised key', fjMemo, { ratio: ratio(fjMemo.rps) }))
-  const fjCache = await measure('fastify-jwt.server.ts', { ...authEnv, MEMO_KEY: 'true', FAST_JWT_CACHE: '10000' }, single)
-  rows.push(row('peer: @fastify/jwt + get-jwks, memoised key, fast-jwt cache', fjCache, { ratio: ratio(fjCache.rps) }))
-  rows.push({ name: 'token-verifier vs @fastify/jwt cached, 1 token', rps: one.rps, baseline: '@fastify/jwt cached', ratio: one.rps / fjCache.rps, target: '≥ 1.5×', met: one.rps / fjCache.rps >= 1.5 })
-  const fjCachePool = await measure('fastify-jwt.server.ts', { ...authEnv, MEMO_KEY: 'true', FAST_JWT_CACHE: '10000' }, { tokens: pool })
-  rows.push(row('peer: @fastify/jwt cached, 10 000 tokens', fjCachePool, { ratio: ratio(fjCachePool.rps) }))
-  rows.push({ name: 'token-verifier vs @fastify/jwt cached, 10 000 tokens', rps: many.rps, baseline: '@fastify/jwt cached', ratio: many.rps / fjCachePool.rps })
-  const ex = await measure('express-jwt.server.ts', authEnv, single)
-  rows.push(row('peer: express + express-jwt + jwks-rsa', ex, { ratio: ratio(ex.rps) }))
+  rows.push(...(await verifierScenarios({ issuer, single, connections, durationSec, measure, row, ratio, notes })))
 }
 
 /**
