@@ -1,6 +1,6 @@
 export * from './errors.ts'
 export * from './jwks/remote-key-set.ts'
-export { inspectCompactJws, type CompactJwsInspection } from './jwt/inspect-compact-jws.ts'
+export * from './jwt/inspect-compact-jws.ts'
 export * from './jwt/verify-access-token.ts'
 export * from './fastify/bearer-auth.plugin.ts'
 export * from './jwt/verified-token-cache.ts'

@@ -1,6 +1,4 @@
-import { createPublicKey } from 'node:crypto'
 import { importJWK, type CryptoKey } from 'jose'
-import { registerKeyObject } from '../jws/verify-signature.ts'
 import { keyFitsAlgorithm, publicJwk } from './key-algorithms.ts'
 
 // Which keys of a JWKS document a remote key set holds, and how a JWS header finds one.
@@ -57,15 +55,7 @@ export async function importKeySet(document: unknown, previous: readonly KeyEntr
     }
     imports.push(
       importJWK({ ...members, alg, ext: false }, alg).then(
-        (key) => {
-          if (key instanceof Uint8Array) return undefined
-          // The same public members as a KeyObject: the signature step verifies with it synchronously
-          // (without one it goes through WebCrypto, as jose did).
-          try {
-            registerKeyObject(key, createPublicKey({ key: members, format: 'jwk' }))
-          } catch {}
-          return { kid, alg, key, fingerprint }
-        },
+        (key) => (key instanceof Uint8Array ? undefined : { kid, alg, key, fingerprint }),
         () => undefined,
       ),
     )

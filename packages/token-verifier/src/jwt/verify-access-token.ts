@@ -1,10 +1,10 @@
-import type { CryptoKey } from 'jose'
+import { errors as joseErrors, jwtVerify, type CryptoKey } from 'jose'
+import { Compile } from 'typebox/compile'
+import { AccessTokenClaims } from '@todo-auth/contracts'
 import { TokenVerifierError, TokenVerifierErrorCode } from '../errors.ts'
 import type { RemoteKeySet } from '../jwks/remote-key-set.ts'
-import { signatureAlgorithms, verifySignature } from '../jws/verify-signature.ts'
 import type { KeyResolver, VerifiedAccessToken } from './access-token.types.ts'
-import { createClaimsCheck } from './check-access-token-claims.ts'
-import { decodeCompactJws, parseUtf8Json, segmentBytes } from './inspect-compact-jws.ts'
+import { inspectCompactJws } from './inspect-compact-jws.ts'
 import { cacheVerifiedTokens, defaultCacheMaxEntries, type KeyedVerification, type VerifiedTokenCacheOptions, type VerifiedTokenCacheStats } from './verified-token-cache.ts'
 
 export type { KeyResolver, VerifiedAccessToken } from './access-token.types.ts'
@@ -64,83 +64,83 @@ const accessTokenTypes = new Set(['at+jwt', 'application/at+jwt'])
 
 /**
  * Creates a verifier of our access tokens (SPEC §5, §10; checklist R01–R22).
- * Checks, in order: compact JWS format (canonical base64url); header (alg allow-listed,
- * `typ` at+jwt, string `kid`, no crit/b64/jku/jwk/x5u/x5c); signature with the key of
- * that kid and alg (node:crypto, synchronous: see src/jws/verify-signature.ts); `iss`
- * exact; `aud` contains ours; exp, nbf, iat (not in the future) with the tolerance;
- * every claim of AccessTokenClaims (src/jwt/check-access-token-claims.ts).
+ * Checks, in order: compact JWS format; header (alg allow-listed, `typ` at+jwt,
+ * string `kid`, no crit/b64/jku/jwk/x5u/x5c); signature with the key of that
+ * kid and alg; `iss` exact; `aud` contains ours; exp, nbf, iat (not in the
+ * future) with the tolerance; every claim of AccessTokenClaims.
  */
 export function createAccessTokenVerifier(options: AccessTokenVerifierOptions): AccessTokenVerifier {
   const algorithms = [...(options.algorithms ?? ['ES256'])]
   if (algorithms.length === 0) throw new TypeError('algorithms must not be empty')
   for (const alg of algorithms) {
     if (alg.toLowerCase() === 'none' || alg.startsWith('HS')) throw new TypeError(`algorithm not allowed for access tokens: ${alg}`)
-    if (!signatureAlgorithms.includes(alg)) throw new TypeError(`unsupported JWS algorithm: ${alg}`)
   }
   const allowed = new Set(algorithms)
   const tolerance = options.clockToleranceSec ?? 30
   const maxTokenLength = options.maxTokenLength ?? 8192
   const now = options.now ?? Date.now
   const keySet = options.keySet
-  const audience = typeof options.audience === 'string' ? [options.audience] : [...options.audience]
-  const checkClaims = createClaimsCheck({ issuer: options.issuer, audience, toleranceSec: tolerance })
+  const audience = typeof options.audience === 'string' ? options.audience : [...options.audience]
+  const claimsValidator = Compile(AccessTokenClaims)
 
   const fail = (code: TokenVerifierErrorCode, cause?: unknown): never => {
     throw new TokenVerifierError(code, { cause })
   }
-  const invalid = (reason: string): never => fail(TokenVerifierErrorCode.tokenInvalid, new Error(reason))
+
+  const mapError = (error: unknown): never => {
+    if (error instanceof TokenVerifierError) throw error
+    if (error instanceof joseErrors.JWTExpired) return fail(TokenVerifierErrorCode.tokenExpired, error)
+    return fail(TokenVerifierErrorCode.tokenInvalid, error)
+  }
 
   /** Every check, and the key the signature was verified with (the cache serves a token only while that key stays). */
   async function verifyFully(token: string): Promise<KeyedVerification> {
-    const jws = decodeCompactJws(token, maxTokenLength)
-    if (!jws.ok) {
-      return fail(jws.malformed ? TokenVerifierErrorCode.tokenMalformed : TokenVerifierErrorCode.tokenInvalid, new Error(jws.reason))
+    const inspected = inspectCompactJws(token, maxTokenLength)
+    if (!inspected.ok) {
+      const malformed = inspected.reason.startsWith('header member') ? TokenVerifierErrorCode.tokenInvalid : TokenVerifierErrorCode.tokenMalformed
+      return fail(malformed, new Error(inspected.reason))
     }
-    const header = jws.header
+    const header = inspected.header
     const { alg, typ, kid } = header
-    if (typeof alg !== 'string' || !allowed.has(alg)) return invalid('alg not allowed')
-    if (typeof typ !== 'string' || !accessTokenTypes.has(typ)) return invalid('typ is not at+jwt')
-    if (typeof kid !== 'string' || kid.length === 0) return invalid('kid missing')
+    if (typeof alg !== 'string' || !allowed.has(alg)) return fail(TokenVerifierErrorCode.tokenInvalid, new Error('alg not allowed'))
+    if (typeof typ !== 'string' || !accessTokenTypes.has(typ)) return fail(TokenVerifierErrorCode.tokenInvalid, new Error('typ is not at+jwt'))
+    if (typeof kid !== 'string' || kid.length === 0) return fail(TokenVerifierErrorCode.tokenInvalid, new Error('kid missing'))
 
     const nowMs = now()
-    let key: CryptoKey
-    try {
-      key = await keySet.getKey(header)
-    } catch (error) {
-      // ERR_JWKS_NO_MATCHING_KEY and ERR_JWKS_UNAVAILABLE as they are; a resolver's own failure means invalid.
-      if (error instanceof TokenVerifierError) throw error
-      return fail(TokenVerifierErrorCode.tokenInvalid, error)
-    }
-    // The key set ties each key to one alg (its JWK's, or the one its kty/crv fits); the signature step checks the key fits alg again.
-    const signature = segmentBytes(token, jws.signatureAt, token.length)
-    const verified = verifySignature(alg, key, token.slice(0, jws.signatureAt - 1), signature)
-    if (verified !== true && (verified === false || !(await verified))) return invalid('signature does not verify')
-
     let payload: unknown
+    let usedKey: CryptoKey | undefined
     try {
-      payload = parseUtf8Json(segmentBytes(token, jws.payloadAt, jws.signatureAt - 1))
-    } catch {
-      return invalid('claims are not UTF-8 JSON')
+      const result = await jwtVerify(token, async (protectedHeader) => (usedKey = await keySet.getKey(protectedHeader)), {
+        algorithms,
+        issuer: options.issuer,
+        audience,
+        clockTolerance: tolerance,
+        currentDate: new Date(nowMs),
+        requiredClaims: ['exp', 'iat', 'sub', 'jti', 'client_id', 'scope'],
+        typ: 'at+jwt',
+      })
+      payload = result.payload
+    } catch (error) {
+      return mapError(error)
     }
-    if (typeof payload !== 'object' || payload === null || Array.isArray(payload)) return invalid('claims are not a JSON object')
-    const checked = checkClaims(payload as Record<string, unknown>, Math.floor(nowMs / 1000))
-    if (!checked.ok) return fail(checked.expired ? TokenVerifierErrorCode.tokenExpired : TokenVerifierErrorCode.tokenInvalid, new Error(checked.reason))
-    const claims = checked.claims
+    if (!claimsValidator.Check(payload)) return fail(TokenVerifierErrorCode.tokenInvalid, new Error('claims do not match AccessTokenClaims'))
+    // jose checks iat only with maxTokenAge; a token from the future is refused (R11).
+    if (payload.iat > Math.floor(nowMs / 1000) + tolerance) return fail(TokenVerifierErrorCode.tokenInvalid, new Error('iat in the future'))
 
     const result: VerifiedAccessToken = deepFreeze({
-      sub: claims.sub,
-      scope: claims.scope.split(' ').filter((s) => s.length > 0),
-      roles: claims.roles,
-      client_id: claims.client_id,
-      sid: claims.sid,
-      jti: claims.jti,
-      exp: claims.exp,
-      iat: claims.iat,
-      email: claims.email,
-      claims,
+      sub: payload.sub,
+      scope: payload.scope.split(' ').filter((s) => s.length > 0),
+      roles: payload.roles,
+      client_id: payload.client_id,
+      sid: payload.sid,
+      jti: payload.jti,
+      exp: payload.exp,
+      iat: payload.iat,
+      email: payload.email,
+      claims: payload,
       header: { alg, kid, typ },
     })
-    return { result, key }
+    return { result, key: usedKey! }
   }
 
   const verifyUncached = async (token: string) => (await verifyFully(token)).result
