@@ -213,7 +213,15 @@ t.test('the gateway routes to the compose service names and the services trust o
 t.test('the Dockerfiles run as non-root on Node 24 and nginx-unprivileged, multi-stage for Node', async (t) => {
   const node = readFileSync(resolve(repoRoot, 'infra/node-service.Dockerfile'), 'utf8')
   t.match(node, /^ARG NODE_IMAGE=node:24[-.\w]*$/m)
-  t.equal([...node.matchAll(/^FROM /gm)].length, 2, 'two stages')
+  const stages = [...node.matchAll(/^FROM (\S+)(?: AS (\S+))?$/gm)].map((m) => ({ from: m[1], name: m[2] }))
+  t.equal(stages[0]?.name, 'build', 'a build stage first')
+  t.equal(stages.filter((s) => s.from === '${NODE_IMAGE}').length, 2, 'the build and runtime stages start from the Node image; the rest from those')
+  for (const name of ['identity', 'token-service', 'todo-api'])
+    t.ok(
+      stages.some((s) => s.name === `runtime-${name}` && s.from === 'runtime'),
+      `a runtime-${name} stage on the runtime stage`,
+    )
+  t.same(stages.at(-1), { from: 'runtime-${SERVICE}', name: undefined }, 'the image is the runtime stage of the SERVICE build arg')
   t.match(node, /^COPY --from=build /m)
   const lastUser = [...node.matchAll(/^USER (\S+)$/gm)].at(-1)?.[1]
   t.equal(lastUser, 'node', 'the runtime stage runs as the node user')
