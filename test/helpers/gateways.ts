@@ -1,7 +1,9 @@
 import { existsSync } from 'node:fs'
-import { createServer } from 'node:net'
 import { resolve } from 'node:path'
-import { spawnService, type SpawnedService } from '@todo-auth/testkit'
+import { freePort, spawnService, type SpawnedService } from '@todo-auth/testkit'
+
+/** nginx cannot listen on port 0 and report the port: tests pick one (testkit's freePort). */
+export { freePort }
 
 export const repoRoot = resolve(import.meta.dirname, '../..')
 export const gatewayEntries = {
@@ -18,19 +20,6 @@ export function nginxBinary(): string | undefined {
     if (existsSync(candidate)) return candidate
   }
   return undefined
-}
-
-/** A port free right now on 127.0.0.1 (nginx cannot listen on port 0 and report the port). */
-export async function freePort(): Promise<number> {
-  return new Promise((done, fail) => {
-    const server = createServer()
-    server.once('error', fail)
-    server.listen({ host: '127.0.0.1', port: 0 }, () => {
-      const address = server.address()
-      const port = typeof address === 'object' && address ? address.port : 0
-      server.close(() => done(port))
-    })
-  })
 }
 
 export interface GatewayUpstreams {
