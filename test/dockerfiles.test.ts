@@ -16,6 +16,10 @@ import { replayDockerfile, type ReplayedStage } from './helpers/dockerfile.ts'
 import { environmentOf, loadCompose, parseEnvFile, composeEnvExamplePath } from './helpers/compose.ts'
 import { freePort, nginxBinary, repoRoot } from './helpers/gateways.ts'
 
+// Three installs and builds per service image: 2 min alone, over 5 min (the suite's per-file timeout)
+// beside two other test files on CI's 2 cores. This file gets 10.
+t.setTimeout(600_000)
+
 const workspace = mkdtempSync(join(tmpdir(), 'dockerfile-replay-'))
 t.teardown(() => rmSync(workspace, { recursive: true, force: true }))
 const context = join(workspace, 'context')
