@@ -41,3 +41,25 @@ for (const kind of gatewayKinds) {
     t.same([...seen.keys()].sort(), ['a', 'b', 'c'], `each server answered (${JSON.stringify(Object.fromEntries(seen))})`)
   })
 }
+
+for (const kind of gatewayKinds) {
+  const skip = kind === 'nginx' && !nginxBinary() ? 'nginx is not installed here (apt-get install nginx; CI installs it in .ci/run)' : false
+  t.test(`the ${kind} gateway closes an idle upstream connection itself, well within SHUTDOWN_DRAIN's default 5 s`, { skip }, async (t) => {
+    const backend = await named('a')
+    t.teardown(() => new Promise((resolve) => backend.server.close(resolve)))
+    // Who closed each upstream connection, and when: the gateway (the socket ends from its side) or us.
+    const closedByPeer: number[] = []
+    backend.server.on('connection', (socket) => {
+      const opened = Date.now()
+      socket.on('end', () => closedByPeer.push(Date.now() - opened))
+    })
+    const gateway = await startGateway(kind, { identity: backend.hostPort, 'token-service': backend.hostPort, 'todo-api': backend.hostPort })
+    t.teardown(() => gateway.stop())
+    t.equal((await fetch(`${gateway.url}/.well-known/jwks.json`)).status, 200)
+    const connections = await new Promise<number>((resolve) => backend.server.getConnections((_e, n) => resolve(n)))
+    t.equal(connections, 1, 'the gateway keeps the upstream connection open after the response')
+    await new Promise((resolve) => setTimeout(resolve, 4_500))
+    t.equal(closedByPeer.length, 1, 'the gateway closed it')
+    t.ok(closedByPeer[0]! >= 2_500 && closedByPeer[0]! < 4_500, `after about 3 s idle (${closedByPeer[0]} ms)`)
+  })
+}

@@ -2,6 +2,8 @@
 // under a bounded load loop (exchange + refresh through the gateway): not one request may fail.
 // The instance drains (SHUTDOWN_DRAIN): not ready, still serving with Connection: close; then its
 // port refuses connections, which nginx retries on the other instance before sending anything.
+// The drain outlasts the gateway's upstream keepalive_timeout (3 s): nginx closes its idle
+// connections to the instance itself, so none is closed under a request it is sending.
 import { randomBytes } from 'node:crypto'
 import t from 'tap'
 import { createTestRedisPrefix, exchange, refresh, spawnTokenService, startIdentity, type SpawnedTokenService, repeatedExchangesEnv } from '@todo-auth/testkit'
@@ -14,7 +16,7 @@ t.test('rolling restart of one of two token-service instances behind nginx: 0 fa
   t.teardown(() => identity.close())
   const redis = createTestRedisPrefix('t-rolling')
   t.teardown(() => redis.cleanup())
-  const env = { ...repeatedExchangesEnv, LOG_LEVEL: 'warn', KEY_ENCRYPTION_KEY: randomBytes(32).toString('hex'), RATE_LIMIT_MAX: '1000000', TRUST_PROXY: '127.0.0.1', SHUTDOWN_DRAIN: '2' }
+  const env = { ...repeatedExchangesEnv, LOG_LEVEL: 'warn', KEY_ENCRYPTION_KEY: randomBytes(32).toString('hex'), RATE_LIMIT_MAX: '1000000', TRUST_PROXY: '127.0.0.1', SHUTDOWN_DRAIN: '4' }
   const running: SpawnedTokenService[] = []
   t.teardown(() => Promise.all(running.map((s) => s.kill())))
   const start = async (port = '0') => {

@@ -74,7 +74,13 @@ export async function buildDevGateway(config: GatewayConfig, table: RouteTable =
   })
 
   // No retries: a POST must reach a service at most once, and a 503 is the service's answer.
-  await app.register(replyFrom, { retryMethods: [], disableRequestLogging: true, undici: { connections: 32, headersTimeout: 30_000, bodyTimeout: 30_000 } })
+  // Idle upstream connections closed after 3 s by the gateway itself, as nginx's keepalive_timeout:
+  // before a draining service (SHUTDOWN_DRAIN) would close them under a request in flight.
+  await app.register(replyFrom, {
+    retryMethods: [],
+    disableRequestLogging: true,
+    undici: { connections: 32, headersTimeout: 30_000, bodyTimeout: 30_000, keepAliveTimeout: 3_000, keepAliveMaxTimeout: 3_000 },
+  })
 
   // Round robin over each upstream's servers, as nginx balances an upstream block.
   const servers = Object.fromEntries(Object.entries(config.upstreams).map(([name, value]) => [name, upstreamServers(value)])) as Record<keyof GatewayConfig['upstreams'], string[]>
