@@ -1,5 +1,7 @@
 // An upstream of several servers (TOKEN_SERVICE_UPSTREAM=host:port,host:port):
 // both gateways balance over every one of them, as the fleet test relies on.
+import { spawn } from 'node:child_process'
+import { once } from 'node:events'
 import { createServer, type Server } from 'node:http'
 import t from 'tap'
 import { loadGatewayConfig } from '../infra/gateway/gateway-config.ts'
@@ -63,3 +65,45 @@ for (const kind of gatewayKinds) {
     t.ok(closedByPeer[0]! >= 2_500 && closedByPeer[0]! < 4_500, `after about 3 s idle (${closedByPeer[0]} ms)`)
   })
 }
+
+// An instance's port closing while connections the kernel already completed wait to be accepted
+// (a busy event loop, a drain ending under load): Linux resets them. nginx has connected and sent
+// the request by then, so without a retry a POST /oauth/token gets 502 (the rolling-restart test
+// saw it on CI). The token endpoint's operations are safe to repeat within REFRESH_REUSE_GRACE,
+// so nginx retries them on the next server (default.conf.template, location /oauth/).
+t.test('nginx retries a token request whose instance reset the connection before answering', { skip: nginxBinary() ? false : 'nginx is not installed here' }, async (t) => {
+  // The instance that goes away: in a process of its own, so its event loop can be blocked.
+  const script = `
+    const server = require('node:http').createServer((req, res) => res.end('A'))
+    server.listen(0, '127.0.0.1', () => process.stdout.write(server.address().port + '\\n'))
+    process.stdin.once('data', () => {
+      const until = Date.now() + 700
+      while (Date.now() < until) {}
+      server.close()
+      setTimeout(() => process.exit(0), 200)
+    })`
+  const going = spawn(process.execPath, ['-e', script], { stdio: ['pipe', 'pipe', 'inherit'] })
+  t.teardown(() => going.kill())
+  const [line] = (await once(going.stdout!, 'data')) as [Buffer]
+  const goingPort = Number(line.toString().trim())
+  const staying = await named('B')
+  t.teardown(() => new Promise((resolve) => staying.server.close(resolve)))
+  const gateway = await startGateway('nginx', { identity: staying.hostPort, 'token-service': `127.0.0.1:${goingPort},${staying.hostPort}`, 'todo-api': staying.hostPort })
+  t.teardown(() => gateway.stop())
+  going.stdin!.write('block\n')
+  await new Promise((resolve) => setTimeout(resolve, 150))
+  // While it is blocked, nginx's connects to it complete in the kernel and the requests are sent.
+  const replies = await Promise.all(
+    Array.from({ length: 6 }, async () => {
+      const response = await fetch(`${gateway.url}/oauth/token`, { method: 'POST', body: 'grant_type=refresh_token', headers: { 'content-type': 'application/x-www-form-urlencoded' } })
+      return `${response.status} ${await response.text()}`
+    }),
+  )
+  t.same(
+    replies,
+    replies.map(() => '200 B'),
+    'every request answered by the instance that stayed',
+  )
+  const resets = gateway.lines.filter((l) => /reset by peer|prematurely closed/.test(l))
+  t.ok(resets.length > 0, `the going instance did reset connections nginx had sent requests on (${resets.length} in nginx's log)`)
+})

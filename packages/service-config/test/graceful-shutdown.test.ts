@@ -2,6 +2,7 @@
 // during the drain, in-flight requests complete, a closing listener answers the service's 503.
 import { createServer, request as httpRequest, type Server } from 'node:http'
 import { once } from 'node:events'
+import { connect } from 'node:net'
 import t, { type Test } from 'tap'
 import { gracefulShutdown } from '../src/index.ts'
 
@@ -116,4 +117,36 @@ t.test('a close that fails exits 1', async (t) => {
   const shutdown = gracefulShutdown({ servers: [server], drainMs: 0, signals: [], log: silent, unavailable, exit: (code) => exits.push(code), close: async () => Promise.reject(new Error('boom')) })
   await shutdown.shutdown('test')
   t.same(exits, [1])
+})
+
+t.test('a connection that has not sent its request yet when the port closes is not cut: its request is served', async (t) => {
+  const { server, url } = await serve(t, (_req, res) => res.end('served'))
+  const { shutdown, exits } = setup(server, 50)
+  const { port } = new URL(url)
+  // Connected (the kernel completed it) but silent, as a gateway's fresh upstream connection under load.
+  const late = connect(Number(port), '127.0.0.1')
+  await once(late, 'connect')
+  // And a keep-alive connection resting after a response: that one is closed early.
+  const resting = connect(Number(port), '127.0.0.1')
+  await once(resting, 'connect')
+  resting.write('GET /before HTTP/1.1\r\nHost: a\r\n\r\n')
+  await once(resting, 'data')
+  const restingClosed = once(resting, 'close')
+  let lateCut = false
+  late.once('close', () => (lateCut = true))
+  const done = shutdown.shutdown('test')
+  while (server.listening) await new Promise((resolve) => setTimeout(resolve, 5))
+  await restingClosed
+  t.pass('the resting keep-alive connection was closed')
+  await new Promise((resolve) => setTimeout(resolve, 300))
+  t.equal(lateCut, false, '300 ms after the port closed, the silent connection is still open')
+  let answer = ''
+  late.on('data', (chunk: Buffer) => (answer += chunk.toString('latin1')))
+  late.write('POST /oauth/token HTTP/1.1\r\nHost: a\r\nContent-Length: 0\r\n\r\n')
+  await once(late, 'close')
+  t.match(answer, /^HTTP\/1\.1 200 /, 'its request is served')
+  t.match(answer, /\r\nconnection: close\r\n/i, 'and the connection then ends')
+  t.match(answer, /\r\n\r\nserved$/)
+  await done
+  t.same(exits, [0])
 })
