@@ -74,6 +74,12 @@ t.test('rolling restart of one of two token-service instances behind nginx: 0 fa
   t.ok(during > 20, `the load ran while it drained and closed (${during} requests)`)
   t.ok(requests - afterRestart >= 0 && restarted.url.endsWith(`:${port}`), 'the replacement took the same port')
   // On a failure, nginx's own account of it (its error log goes to the gateway's stderr).
-  if (failures.length > 0) t.comment(gateway.lines.filter((line) => /upstream|\[error\]/.test(line)).slice(-10).join('\n'))
+  if (failures.length > 0)
+    t.comment(
+      gateway.lines
+        .filter((line) => /upstream|\[error\]/.test(line))
+        .slice(-10)
+        .join('\n'),
+    )
   t.same(failures.slice(0, 10), [], `0 failed requests of ${requests} (${failures.length} failed)`)
 })
