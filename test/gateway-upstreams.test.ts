@@ -51,18 +51,26 @@ for (const kind of gatewayKinds) {
     t.teardown(() => new Promise((resolve) => backend.server.close(resolve)))
     // Who closed each upstream connection, and when: the gateway (the socket ends from its side) or us.
     const closedByPeer: number[] = []
+    let peerClosed: () => void = () => {}
+    const closed = new Promise<void>((resolve) => (peerClosed = resolve))
     backend.server.on('connection', (socket) => {
       const opened = Date.now()
-      socket.on('end', () => closedByPeer.push(Date.now() - opened))
+      socket.on('end', () => {
+        closedByPeer.push(Date.now() - opened)
+        peerClosed()
+      })
     })
     const gateway = await startGateway(kind, { identity: backend.hostPort, 'token-service': backend.hostPort, 'todo-api': backend.hostPort })
     t.teardown(() => gateway.stop())
     t.equal((await fetch(`${gateway.url}/.well-known/jwks.json`)).status, 200)
     const connections = await new Promise<number>((resolve) => backend.server.getConnections((_e, n) => resolve(n)))
     t.equal(connections, 1, 'the gateway keeps the upstream connection open after the response')
-    await new Promise((resolve) => setTimeout(resolve, 4_500))
+    // Waits for the gateway's close, at most 6 s (past any drain it must beat), then judges when it came.
+    let deadline: NodeJS.Timeout | undefined
+    await Promise.race([closed, new Promise((resolve) => (deadline = setTimeout(resolve, 6_000)))])
+    clearTimeout(deadline)
     t.equal(closedByPeer.length, 1, 'the gateway closed it')
-    t.ok(closedByPeer[0]! >= 2_500 && closedByPeer[0]! < 4_500, `after about 3 s idle (${closedByPeer[0]} ms)`)
+    t.ok(closedByPeer[0]! >= 2_500 && closedByPeer[0]! < 5_000, `after about 3 s idle, before a 5 s drain ends (${closedByPeer[0]} ms)`)
   })
 }
 
@@ -77,6 +85,7 @@ t.test('nginx retries a token request whose instance reset the connection before
     const server = require('node:http').createServer((req, res) => res.end('A'))
     server.listen(0, '127.0.0.1', () => process.stdout.write(server.address().port + '\\n'))
     process.stdin.once('data', () => {
+      process.stdout.write('blocked\\n')
       const until = Date.now() + 700
       while (Date.now() < until) {}
       server.close()
@@ -90,8 +99,10 @@ t.test('nginx retries a token request whose instance reset the connection before
   t.teardown(() => new Promise((resolve) => staying.server.close(resolve)))
   const gateway = await startGateway('nginx', { identity: staying.hostPort, 'token-service': `127.0.0.1:${goingPort},${staying.hostPort}`, 'todo-api': staying.hostPort })
   t.teardown(() => gateway.stop())
+  // Its stdout is a pipe, written synchronously: "blocked" arrives once its loop is busy.
+  const blocked = once(going.stdout!, 'data')
   going.stdin!.write('block\n')
-  await new Promise((resolve) => setTimeout(resolve, 150))
+  await blocked
   // While it is blocked, nginx's connects to it complete in the kernel and the requests are sent.
   const replies = await Promise.all(
     Array.from({ length: 6 }, async () => {

@@ -1,7 +1,8 @@
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
-import { cli, common, freePort, run, startServer, waitFor, type RedisServer } from './redis-servers.ts'
+import { freePort } from './ports.ts'
+import { cli, common, run, startServer, waitFor, type RedisServer } from './redis-servers.ts'
 
 /** docker-compose.yml's cluster node config and creation script: the tests run the same files. */
 const clusterNodeConf = resolve(import.meta.dirname, '../../../infra/redis/cluster-node.conf')

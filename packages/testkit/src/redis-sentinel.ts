@@ -1,7 +1,8 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { cli, common, freePort, startServer, waitFor, type RedisNode, type RedisServer } from './redis-servers.ts'
+import { freePort } from './ports.ts'
+import { cli, common, startServer, waitFor, type RedisNode, type RedisServer } from './redis-servers.ts'
 
 export interface RedisSentinelGroup {
   readonly name: string

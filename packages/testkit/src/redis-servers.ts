@@ -7,8 +7,6 @@ import { execFile } from 'node:child_process'
 import { promisify } from 'node:util'
 import { freePort } from './ports.ts'
 
-export { freePort }
-
 export const run = promisify(execFile)
 
 /**
