@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs'
 import { join } from 'node:path'
-import { createTestRedisPrefix, createTestSchema, repeatedExchangesEnv, spawnService, spawnTokenService, startIdentity, type SpawnedService, type SpawnedTokenService, type TrustedIdentity } from '@todo-auth/testkit'
+import { createTestRedisPrefix, createTestSchema, testRedisUrl, repeatedExchangesEnv, spawnService, spawnTokenService, startIdentity, type SpawnedService, type SpawnedTokenService, type TrustedIdentity } from '@todo-auth/testkit'
 import { serviceNodeFlags } from '../../scripts/production-flags.ts'
 import type { BenchIssuer } from './issuer.ts'
 import { runLoad, type LoadResult } from './load.ts'
@@ -24,7 +24,7 @@ interface Common {
 }
 
 /** A load run against a spawned service, with the CPU time (all threads) the service spent per request. */
-async function measured<R extends LoadResult>(service: SpawnedService, load: () => Promise<R>): Promise<R & { cpuUsPerReq: number | null }> {
+async function measured<R extends LoadResult>(service: Pick<SpawnedService, 'child'>, load: () => Promise<R>): Promise<R & { cpuUsPerReq: number | null }> {
   const before = cpuTimeMs(service.child.pid)
   const result = await load()
   const after = cpuTimeMs(service.child.pid)
@@ -75,6 +75,8 @@ interface ServiceRow extends LoadResult {
   met?: boolean
   targetId?: string
   chart?: boolean
+  /** The row's req/s as a ratio to the floor server's (bench/servers/token-floor.server.ts), same grant, same run. */
+  vsFloor?: number
 }
 
 /**
@@ -82,7 +84,7 @@ interface ServiceRow extends LoadResult {
  * verifies each Ed25519 signature every time) and refreshes where each connection follows its own rotation
  * chain; either at peak or at a constant `rate` (bench/lib/paced.ts).
  */
-export async function tokenServiceLoad(service: SpawnedTokenService, jwts: readonly string[], options: Omit<Common, 'root'> & { notes: string[] }) {
+export async function tokenServiceLoad(service: Pick<SpawnedTokenService, 'tokenUrl' | 'child'>, jwts: readonly string[], options: Omit<Common, 'root'> & { notes: string[] }) {
   const url = service.tokenUrl
   const form = 'application/x-www-form-urlencoded'
   const bodies = jwts.map((jwt) =>
@@ -142,6 +144,7 @@ export async function tokenServiceScenarios(options: Common & { notes: string[] 
   const identity = await startIdentity()
   const { prefix, cleanup } = createTestRedisPrefix('bench')
   let service: SpawnedTokenService | undefined
+  let floor: SpawnedService | undefined
   try {
     service = await spawnBenchTokenService(options.root, identity, { redisPrefix: prefix })
     const jwts: string[] = []
@@ -149,8 +152,19 @@ export async function tokenServiceScenarios(options: Common & { notes: string[] 
     const warmUpSec = Math.max(3, Math.ceil(options.durationSec / 2))
     const { exchange, refresh } = await tokenServiceLoad(service, jwts, options)
 
+    // The floor (bench/servers/token-floor.server.ts): the same grants with only the crypto and one Redis
+    // call each, on the same identity and Redis, measured right after the service's peak of each grant.
+    floor = await spawnService({
+      entry: join(import.meta.dirname, '../servers/token-floor.server.ts'),
+      env: { JWKS_URL: identity.jwksUrl, SUBJECT_ISSUER: identity.issuer, SUBJECT_AUDIENCE: identity.audience, REDIS_URL: testRedisUrl, REDIS_PREFIX: prefix, ...serverEnv() },
+      execArgv: serviceEntry(options.root, 'token-service').execArgv,
+    })
+    const floorLoad = await tokenServiceLoad({ ...floor, tokenUrl: `${floor.url}/oauth/token` }, jwts, options)
+
     await exchange()
     const exchangePeak = await exchange()
+    await floorLoad.exchange()
+    const exchangeFloor = await floorLoad.exchange()
     // The paced generator runs in this process: a first run at the rate warms it up (JIT, sockets), so
     // the measured run is not the generator's own warm-up (its p99 against hello-world: 9 ms cold, 2 ms warm).
     const exchangeRate = Math.max(1, Math.floor(exchangePeak.rps / 2))
@@ -158,14 +172,21 @@ export async function tokenServiceScenarios(options: Common & { notes: string[] 
     const exchangeHalf = await exchange(exchangeRate)
     await refresh()
     const refreshPeak = await refresh()
+    await floorLoad.refresh()
+    const refreshFloor = await floorLoad.refresh()
     const refreshRate = Math.max(1, Math.floor(refreshPeak.rps / 2))
     await refresh(refreshRate, warmUpSec)
     const refreshHalf = await refresh(refreshRate)
     const rssMb = peakRssMb(service.child.pid)
+    const floorRss = peakRssMb(floor.child.pid)
     return [
       { name: 'token-service exchange', ...exchangePeak, rssMb, ...check('exchange-rps', exchangePeak.rps) },
+      { name: 'floor: exchange, crypto + one Redis write only', ...exchangeFloor, rssMb: floorRss },
+      { name: 'token-service exchange vs the floor', ...exchangePeak, rssMb: null, vsFloor: exchangePeak.rps / exchangeFloor.rps, chart: false },
       { name: 'token-service exchange at half peak', ...exchangeHalf, rssMb, ...check('exchange-p99', exchangeHalf.p99) },
       { name: 'token-service refresh', ...refreshPeak, rssMb, ...check('refresh-rps', refreshPeak.rps) },
+      { name: 'floor: refresh, crypto + one Redis script only', ...refreshFloor, rssMb: floorRss },
+      { name: 'token-service refresh vs the floor', ...refreshPeak, rssMb: null, vsFloor: refreshPeak.rps / refreshFloor.rps, chart: false },
       { name: 'token-service refresh at half peak', ...refreshHalf, rssMb, ...check('refresh-p99', refreshHalf.p99) },
       { name: 'token-service peak RSS (after all of the above)', ...refreshPeak, rssMb, ...check('token-service-rss', rssMb), chart: false },
     ]
@@ -173,6 +194,7 @@ export async function tokenServiceScenarios(options: Common & { notes: string[] 
     return `token-service not measured: ${error instanceof Error ? error.message : String(error)}`
   } finally {
     await service?.stop()
+    await floor?.stop()
     await identity.close()
     await cleanup()
   }
