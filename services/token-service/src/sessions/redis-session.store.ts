@@ -16,6 +16,13 @@ import { byNewest, isLive, type RevokeByTokenOutcome, type SessionRotateOutcome,
  *   <prefix>user:{<h(sub)>}:sess  sorted set: sid → absolute expiry (ms)
  * Every key carries a TTL: the session keys min(absolute end, idle limit), the index its longest session.
  */
+/**
+ * The session fields a rotation needs, in the order the rotation script's HMGET returns them (only
+ * these, not HGETALL's every field and name: half the reply values to decode on each refresh).
+ */
+const sessionFields = ['sub', 'cid', 'scope', 'aud', 'email', 'roles', 'ca', 'lu', 'exp', 'ua'] as const
+const sessionFieldList = sessionFields.map((field) => `'${field}'`).join(', ')
+
 const rotateScript = luaScript(`
 local s, spent = KEYS[1], KEYS[2]
 local h, cid, now, grace, idle = ARGV[1], ARGV[2], tonumber(ARGV[3]), tonumber(ARGV[4]), tonumber(ARGV[5])
@@ -49,12 +56,12 @@ if state == 'current' then
   redis.call('HSET', s, 'cur', ARGV[6], 'prev', h, 'prev_at', ARGV[3], 'prev_sealed', ARGV[7], 'lu', ARGV[3])
   redis.call('PEXPIRE', s, ttl)
   redis.call('PEXPIRE', spent, ttl)
-  return {'rotated', '', unpack(redis.call('HGETALL', s))}
+  return {'rotated', '', unpack(redis.call('HMGET', s, ${sessionFieldList}))}
 end
 redis.call('HSET', s, 'lu', ARGV[3])
 redis.call('PEXPIRE', s, ttl)
 redis.call('PEXPIRE', spent, ttl)
-return {'repeated', redis.call('HGET', s, 'prev_sealed'), unpack(redis.call('HGETALL', s))}
+return {'repeated', redis.call('HGET', s, 'prev_sealed'), unpack(redis.call('HMGET', s, ${sessionFieldList}))}
 `)
 
 const revokeByTokenScript = luaScript(`
@@ -98,24 +105,31 @@ end
 return over
 `)
 
-function parseSession(sid: string, flat: readonly string[]): Session | undefined {
-  const f: Record<string, string> = Object.create(null) as Record<string, string>
-  for (let i = 0; i + 1 < flat.length; i += 2) f[flat[i]!] = flat[i + 1]!
-  if (f.sub === undefined || f.cid === undefined || f.exp === undefined) return undefined
+/** A session from the values of {@link sessionFields}, in that order (null: the field is absent). */
+function sessionFromValues(sid: string, v: readonly (string | null | undefined)[]): Session | undefined {
+  const [sub, cid, scope, aud, email, roles, ca, lu, exp, ua] = v
+  if (sub == null || cid == null || exp == null) return undefined
   return {
     sid,
-    sub: f.sub,
-    clientId: f.cid,
-    scope: f.scope ? f.scope.split(' ') : [],
-    audience: f.aud ?? '',
-    email: f.email ?? '',
-    roles: JSON.parse(f.roles ?? '[]') as string[],
-    createdAt: Number(f.ca),
-    lastUsedAt: Number(f.lu),
-    expiresAt: Number(f.exp),
-    userAgent: f.ua ? f.ua : null,
+    sub,
+    clientId: cid,
+    scope: scope ? scope.split(' ') : [],
+    audience: aud ?? '',
+    email: email ?? '',
+    roles: JSON.parse(roles ?? '[]') as string[],
+    createdAt: Number(ca),
+    lastUsedAt: Number(lu),
+    expiresAt: Number(exp),
+    userAgent: ua ? ua : null,
   }
 }
+
+/** A session from its HGETALL record. */
+const parseSession = (sid: string, record: Readonly<Record<string, string>>) =>
+  sessionFromValues(
+    sid,
+    sessionFields.map((field) => record[field]),
+  )
 
 /**
  * `durability`: every write that changes what a refresh token can do (a new
@@ -171,10 +185,10 @@ export function createRedisSessionStore(redis: RedisClient, options: SessionStor
           redis,
           [sessionKey(input.sid), spentKey(input.sid)],
           [input.tokenHash, input.clientId, input.now, graceMs, idleMs, input.nextTokenHash, input.sealedSuccessor, (input.scope ?? []).join(' '), input.audience ?? ''],
-        )) as string[]
+        )) as (string | null)[]
         const [kind, extra] = reply
         if (kind === 'rotated' || kind === 'repeated') {
-          const session = parseSession(input.sid, reply.slice(2))
+          const session = sessionFromValues(input.sid, reply.slice(2))
           if (!session) return { kind: 'invalid' }
           await replicated(redis, durability)
           return kind === 'rotated' ? { kind, session } : { kind, session, sealedSuccessor: extra ?? '' }
@@ -224,7 +238,7 @@ export function createRedisSessionStore(redis: RedisClient, options: SessionStor
         const gone: string[] = []
         sids.forEach((sid, i) => {
           const record = records[i] ?? {}
-          const session = parseSession(sid, Object.entries(record).flat())
+          const session = parseSession(sid, record)
           if (session && session.sub === sub && isLive(session, now, idleMs)) sessions.push(session)
           else gone.push(sid)
         })
@@ -236,7 +250,7 @@ export function createRedisSessionStore(redis: RedisClient, options: SessionStor
       guarded(async () => {
         // One single-key read: an ended session is left to its key TTL, nothing is written.
         const record = await redis.hgetall(sessionKey(sid))
-        const session = parseSession(sid, Object.entries(record).flat())
+        const session = parseSession(sid, record)
         if (!session || !isLive(session, now, idleMs)) return undefined
         if (tokenHash !== undefined && tokenHash !== record.cur) return undefined
         return session
