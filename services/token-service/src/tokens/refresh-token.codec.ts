@@ -46,13 +46,27 @@ export function hashRefreshToken(token: string): string {
 /**
  * The successor of a spent token is kept for the reuse grace window so a
  * racing repeat can be answered with the same token (SPEC §6). It is sealed
- * with AES-256-GCM under a key derived (HKDF) from the spent token itself:
- * only a holder of that token can open it, and the stored SHA-256 hash does
- * not give the key.
+ * with AES-256-GCM (the session id as authenticated data) under a key derived
+ * from the spent token itself: only a holder of that token can open it, and
+ * the stored SHA-256 hash does not give the key.
+ *
+ * The key is NIST SP 800-56C's one-step derivation with SHA-256,
+ * SHA-256(counter 1 ‖ token ‖ "todo-auth refresh successor v2"), one hash of
+ * 256 bits of secret: about 4 µs against 15 µs for node:crypto's hkdfSync,
+ * which v1 used (docs/performance.md). A v1 seal (HKDF-SHA256, empty salt,
+ * info "todo-auth refresh successor v1") still opens: one made by an instance
+ * of the previous release during a rolling deploy lives one grace window.
  */
+const kdfCounter = Buffer.from([0, 0, 0, 1])
+const kdfInfo = Buffer.from('todo-auth refresh successor v2', 'utf8')
+
+// KeyObjects, not Buffers: Node 24 checks a Buffer key by throwing and catching internally, which
+// costs hkdfSync and createCipheriv about 10 µs each per refresh (measured); the key bytes are the same.
 function successorKey(spentToken: string): KeyObject {
-  // KeyObjects, not Buffers: Node 24 checks a Buffer key by throwing and catching internally, which
-  // costs hkdfSync and createCipheriv about 10 µs each per refresh (measured); the key bytes are the same.
+  return createSecretKey(createHash('sha256').update(kdfCounter).update(spentToken, 'utf8').update(kdfInfo).digest())
+}
+
+function successorKeyV1(spentToken: string): KeyObject {
   const derived = hkdfSync('sha256', createSecretKey(Buffer.from(spentToken, 'utf8')), Buffer.alloc(0), 'todo-auth refresh successor v1', 32)
   return createSecretKey(Buffer.from(derived))
 }
@@ -65,16 +79,20 @@ export function sealSuccessor(spentToken: string, successor: string, sid: string
   return Buffer.concat([iv, sealed, cipher.getAuthTag()]).toString('base64url')
 }
 
-/** Opens a sealed successor; undefined when it was not sealed under this token (or was tampered with). */
-export function openSuccessor(spentToken: string, sealed: string, sid: string): string | undefined {
-  const bytes = Buffer.from(sealed, 'base64url')
-  if (bytes.length < 12 + 16 + 1) return undefined
+function open(key: KeyObject, bytes: Buffer, sid: string): string | undefined {
   try {
-    const decipher = createDecipheriv('aes-256-gcm', successorKey(spentToken), bytes.subarray(0, 12))
+    const decipher = createDecipheriv('aes-256-gcm', key, bytes.subarray(0, 12))
     decipher.setAAD(Buffer.from(sid, 'utf8'))
     decipher.setAuthTag(bytes.subarray(bytes.length - 16))
     return Buffer.concat([decipher.update(bytes.subarray(12, bytes.length - 16)), decipher.final()]).toString('utf8')
   } catch {
     return undefined
   }
+}
+
+/** Opens a sealed successor (v2, else v1); undefined when it was not sealed under this token (or was tampered with). */
+export function openSuccessor(spentToken: string, sealed: string, sid: string): string | undefined {
+  const bytes = Buffer.from(sealed, 'base64url')
+  if (bytes.length < 12 + 16 + 1) return undefined
+  return open(successorKey(spentToken), bytes, sid) ?? open(successorKeyV1(spentToken), bytes, sid)
 }
