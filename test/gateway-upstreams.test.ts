@@ -80,14 +80,28 @@ for (const kind of gatewayKinds) {
 // saw it on CI). The token endpoint's operations are safe to repeat within REFRESH_REUSE_GRACE,
 // so nginx retries them on the next server (default.conf.template, location /oauth/).
 t.test('nginx retries a token request whose instance reset the connection before answering', { skip: nginxBinary() ? false : 'nginx is not installed here' }, async (t) => {
-  // The instance that goes away: in a process of its own, so its event loop can be blocked.
+  // The instance that goes away: in a process of its own, so its event loop can be blocked. It stays
+  // blocked until the kernel holds a connection for it that it has not accepted (its listening
+  // socket's accept queue, rx_queue in /proc/net/tcp; at most 5 s), then 200 ms more for nginx to
+  // send the request on it, and closes its port: a fixed block raced the requests on a loaded machine.
   const script = `
+    const { readFileSync } = require('node:fs')
     const server = require('node:http').createServer((req, res) => res.end('A'))
     server.listen(0, '127.0.0.1', () => process.stdout.write(server.address().port + '\\n'))
+    const local = () => '0100007F:' + server.address().port.toString(16).toUpperCase().padStart(4, '0')
+    const queued = () => {
+      for (const line of readFileSync('/proc/net/tcp', 'utf8').split('\\n')) {
+        const f = line.trim().split(/\\s+/)
+        if (f[1] === local() && f[3] === '0A') return Number.parseInt(f[4].split(':')[1], 16)
+      }
+      return 0
+    }
     process.stdin.once('data', () => {
       process.stdout.write('blocked\\n')
-      const until = Date.now() + 700
-      while (Date.now() < until) {}
+      const until = Date.now() + 5000
+      while (Date.now() < until && queued() === 0) {}
+      const sent = Date.now() + 200
+      while (Date.now() < sent) {}
       server.close()
       setTimeout(() => process.exit(0), 200)
     })`
