@@ -25,7 +25,7 @@ export interface AccessTokenVerifierOptions {
   /** Injectable clock (ms since the epoch), default Date.now. */
   now?: () => number
   /**
-   * The verified-token cache: on by default (`{ maxEntries: 10_000 }`); `false` turns it off.
+   * The verified-token cache: on by default (`{ maxEntries: 10_000, admission: 'second-use' }`); `false` turns it off.
    * A cached token is served only until its `exp` (with the same tolerance) and only while the
    * key that verified it is still in the key set; see {@link cacheVerifiedTokens}.
    */
@@ -151,6 +151,7 @@ export function createAccessTokenVerifier(options: AccessTokenVerifierOptions): 
     now,
     clockToleranceSec: tolerance,
     maxEntries: options.cache?.maxEntries ?? defaultCacheMaxEntries,
+    admission: options.cache?.admission ?? 'second-use',
   })
   // Anything that cannot be a token never reaches the cache's maps.
   const cacheable = (token: unknown): token is string => typeof token === 'string' && token.length <= maxTokenLength

@@ -11,8 +11,12 @@ export const startSec = 1_800_000_000
 export const keyA = await generateSigningKey('ES256', 'a')
 export const keyB = await generateSigningKey('ES256', 'b')
 
-/** A JWKS server, a remote key set and a cached verifier, all on one injected clock. */
-export async function setup(t: Test, options: { keys?: SigningKey[]; maxEntries?: number; keySetOptions?: Partial<RemoteKeySetOptions> } = {}) {
+/**
+ * A JWKS server, a remote key set and a cached verifier, all on one injected clock. The verifier
+ * stores a token on its first use unless `admission` says otherwise: what an entry serves does not
+ * depend on when it was stored (verified-token-cache.admission.test.ts tests the default, second use).
+ */
+export async function setup(t: Test, options: { keys?: SigningKey[]; maxEntries?: number; admission?: 'first-use' | 'second-use'; keySetOptions?: Partial<RemoteKeySetOptions> } = {}) {
   const server = await startJwksServer((options.keys ?? [keyA, keyB]).map((k) => k.publicJwk))
   t.teardown(() => server.close())
   server.cacheControl = 'max-age=60'
@@ -20,7 +24,7 @@ export async function setup(t: Test, options: { keys?: SigningKey[]; maxEntries?
   const now = () => clock.ms
   const keySet = createRemoteKeySet({ url: server.url, algorithms: ['ES256'], now, cooldownMs: 1000, ...options.keySetOptions })
   const counted = countingKeySet(keySet)
-  const verifier = createAccessTokenVerifier({ issuer, audience, keySet: counted, now, cache: { maxEntries: options.maxEntries ?? 100 } })
+  const verifier = createAccessTokenVerifier({ issuer, audience, keySet: counted, now, cache: { maxEntries: options.maxEntries ?? 100, admission: options.admission ?? 'first-use' } })
   const uncached = createAccessTokenVerifier({ issuer, audience, keySet, now, cache: false })
   return { server, clock, keySet, counted, verifier, uncached }
 }

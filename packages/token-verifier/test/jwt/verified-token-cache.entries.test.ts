@@ -127,7 +127,7 @@ t.test('cached() serves synchronously only what needs no I/O: a fresh key set, a
   t.equal(verifier.cached!(token), undefined, 'its key left the set')
   t.equal(verifier.cache!.size, 0)
 
-  const plain = createAccessTokenVerifier({ issuer, audience, keySet: { getKey: (h) => keySet.getKey(h) }, now: () => clock.ms })
+  const plain = createAccessTokenVerifier({ issuer, audience, keySet: { getKey: (h) => keySet.getKey(h) }, now: () => clock.ms, cache: { admission: 'first-use' } })
   const other = await mintAccessToken(keyB, { nowSec: startSec, claims: { exp: startSec + 3600 } })
   await plain.verify(other)
   t.equal(plain.cached!(other), undefined, 'a resolver without peekKey can only be asked asynchronously')

@@ -102,7 +102,7 @@ t.test('with a plain key resolver a hit asks it for the key and a revoked key re
       return key
     },
   }
-  const verifier = createAccessTokenVerifier({ issuer, audience, keySet: resolver, now: () => startSec * 1000 })
+  const verifier = createAccessTokenVerifier({ issuer, audience, keySet: resolver, now: () => startSec * 1000, cache: { admission: 'first-use' } })
   const token = await mintAccessToken(keyA, { nowSec: startSec })
   await verifier.verify(token)
   t.equal(await outcome(verifier, token), 'accepted user-1')
