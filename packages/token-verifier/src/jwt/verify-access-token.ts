@@ -4,6 +4,7 @@ import { AccessTokenClaims } from '@todo-auth/contracts'
 import { TokenVerifierError, TokenVerifierErrorCode } from '../errors.ts'
 import type { RemoteKeySet } from '../jwks/remote-key-set.ts'
 import type { KeyResolver, VerifiedAccessToken } from './access-token.types.ts'
+import { checkRegisteredClaims, verifyEs256Compact } from './es256-compact.ts'
 import { inspectCompactJws } from './inspect-compact-jws.ts'
 import { cacheVerifiedTokens, defaultCacheMaxEntries, type KeyedVerification, type VerifiedTokenCacheOptions, type VerifiedTokenCacheStats } from './verified-token-cache.ts'
 
@@ -59,6 +60,9 @@ function deepFreeze<T>(value: T): T {
   return value
 }
 
+/** Claims every access token carries (SPEC §5), besides iss and aud. */
+const requiredClaims = ['exp', 'iat', 'sub', 'jti', 'client_id', 'scope'] as const
+
 /** RFC 9068 §4: `at+jwt`, or its full media type; compared exactly. */
 const accessTokenTypes = new Set(['at+jwt', 'application/at+jwt'])
 
@@ -82,6 +86,7 @@ export function createAccessTokenVerifier(options: AccessTokenVerifierOptions): 
   const keySet = options.keySet
   const audience = typeof options.audience === 'string' ? options.audience : [...options.audience]
   const claimsValidator = Compile(AccessTokenClaims)
+  const claimRules = { issuer: options.issuer, audience, required: requiredClaims, toleranceSec: tolerance }
 
   const fail = (code: TokenVerifierErrorCode, cause?: unknown): never => {
     throw new TokenVerifierError(code, { cause })
@@ -109,19 +114,31 @@ export function createAccessTokenVerifier(options: AccessTokenVerifierOptions): 
     const nowMs = now()
     let payload: unknown
     let usedKey: CryptoKey | undefined
-    try {
-      const result = await jwtVerify(token, async (protectedHeader) => (usedKey = await keySet.getKey(protectedHeader)), {
-        algorithms,
-        issuer: options.issuer,
-        audience,
-        clockTolerance: tolerance,
-        currentDate: new Date(nowMs),
-        requiredClaims: ['exp', 'iat', 'sub', 'jti', 'client_id', 'scope'],
-        typ: 'at+jwt',
-      })
-      payload = result.payload
-    } catch (error) {
-      return mapError(error)
+    if (alg === 'ES256') {
+      // Our own algorithm: WebCrypto directly, with jwtVerify's checks (es256-compact.ts).
+      try {
+        usedKey = await keySet.getKey(header)
+        const claims = await verifyEs256Compact(token, usedKey)
+        checkRegisteredClaims(claims, claimRules, Math.floor(nowMs / 1000))
+        payload = claims
+      } catch (error) {
+        return mapError(error)
+      }
+    } else {
+      try {
+        const result = await jwtVerify(token, async (protectedHeader) => (usedKey = await keySet.getKey(protectedHeader)), {
+          algorithms,
+          issuer: options.issuer,
+          audience,
+          clockTolerance: tolerance,
+          currentDate: new Date(nowMs),
+          requiredClaims: [...requiredClaims],
+          typ: 'at+jwt',
+        })
+        payload = result.payload
+      } catch (error) {
+        return mapError(error)
+      }
     }
     if (!claimsValidator.Check(payload)) return fail(TokenVerifierErrorCode.tokenInvalid, new Error('claims do not match AccessTokenClaims'))
     // jose checks iat only with maxTokenAge; a token from the future is refused (R11).

@@ -1,0 +1,152 @@
+// The direct ES256 path (es256-compact.ts) against jose's jwtVerify with the options
+// createAccessTokenVerifier used to pass it: on every case, the same answer and the same error code.
+import { webcrypto } from 'node:crypto'
+import t, { type Test } from 'tap'
+import { errors as joseErrors, generateKeyPair, jwtVerify, type CryptoKey } from 'jose'
+import { checkRegisteredClaims, verifyEs256Compact } from '../../src/jwt/es256-compact.ts'
+import { TokenVerifierError } from '../../src/errors.ts'
+import { createAccessTokenVerifier } from '../../src/jwt/verify-access-token.ts'
+import { generateSigningKey, startJwksServer } from '../helpers/jwks-server.ts'
+import { accessClaims, audience, issuer, mintAccessToken } from '../helpers/tokens.ts'
+
+const nowSec = 1_800_000_000
+const toleranceSec = 30
+const required = ['exp', 'iat', 'sub', 'jti', 'client_id', 'scope'] as const
+const key = await generateSigningKey('ES256', 'a')
+const publicKey = (await webcrypto.subtle.importKey('jwk', key.publicJwk, { name: 'ECDSA', namedCurve: 'P-256' }, true, ['verify'])) as CryptoKey
+
+const b64 = (text: string | Buffer) => Buffer.from(text).toString('base64url')
+const headerOf = (extra: Record<string, unknown> = {}) => b64(JSON.stringify({ alg: 'ES256', kid: 'a', typ: 'at+jwt', ...extra }))
+
+/** Signs `header.payload` (both already encoded) with ES256, the signature as JWS wants it (r‖s). */
+async function signRaw(encodedHeader: string, encodedPayload: string, privateKey: CryptoKey = key.privateKey): Promise<string> {
+  const input = `${encodedHeader}.${encodedPayload}`
+  const signature = await webcrypto.subtle.sign({ name: 'ECDSA', hash: 'SHA-256' }, privateKey, Buffer.from(input))
+  return `${input}.${b64(Buffer.from(signature))}`
+}
+const signClaims = (claims: unknown) => signRaw(headerOf(), b64(JSON.stringify(claims)))
+
+type Outcome = 'ok' | 'expired' | 'invalid'
+
+async function ours(token: string, verificationKey: CryptoKey = publicKey): Promise<Outcome> {
+  try {
+    checkRegisteredClaims(await verifyEs256Compact(token, verificationKey), { issuer, audience, required, toleranceSec }, nowSec)
+    return 'ok'
+  } catch (error) {
+    if (!(error instanceof TokenVerifierError)) return 'invalid' // createAccessTokenVerifier maps any other error so
+    return error.code === 'ERR_TOKEN_EXPIRED' ? 'expired' : 'invalid'
+  }
+}
+
+async function jose(token: string, verificationKey: CryptoKey = publicKey): Promise<Outcome> {
+  try {
+    await jwtVerify(token, verificationKey, {
+      algorithms: ['ES256'],
+      issuer,
+      audience,
+      clockTolerance: toleranceSec,
+      currentDate: new Date(nowSec * 1000),
+      requiredClaims: [...required],
+      typ: 'at+jwt',
+    })
+    return 'ok'
+  } catch (error) {
+    return error instanceof joseErrors.JWTExpired ? 'expired' : 'invalid'
+  }
+}
+
+async function agree(t: Test, name: string, token: string, expected: Outcome, verificationKey?: CryptoKey) {
+  const [mine, theirs] = [await ours(token, verificationKey), await jose(token, verificationKey)]
+  t.equal(theirs, expected, `${name}: jose says ${expected}`)
+  t.equal(mine, theirs, `${name}: the direct path says the same`)
+}
+
+const claims = (overrides: Record<string, unknown> = {}) => accessClaims(nowSec, overrides)
+const without = (name: string) => {
+  const c = claims()
+  delete c[name]
+  return c
+}
+
+t.test('claims: presence, iss, aud, and the numeric dates with the tolerance', async (t) => {
+  const cases: Array<[string, unknown, Outcome]> = [
+    ['a valid token', claims(), 'ok'],
+    ...required.map((name): [string, unknown, Outcome] => [`no ${name}`, without(name), 'invalid']),
+    ['no iss', without('iss'), 'invalid'],
+    ['no aud', without('aud'), 'invalid'],
+    ['another iss', claims({ iss: `${issuer}/` }), 'invalid'],
+    ['iss of another type', claims({ iss: [issuer] }), 'invalid'],
+    ['aud an array containing ours', claims({ aud: ['other', audience] }), 'ok'],
+    ['aud an array without ours', claims({ aud: ['other', 'another'] }), 'invalid'],
+    ['aud an empty array', claims({ aud: [] }), 'invalid'],
+    ['aud another string', claims({ aud: `${audience} ` }), 'invalid'],
+    ['aud an object', claims({ aud: { [audience]: true } }), 'invalid'],
+    ['aud null', claims({ aud: null }), 'invalid'],
+    ['iat a string', claims({ iat: String(nowSec) }), 'invalid'],
+    ['iat null', claims({ iat: null }), 'invalid'],
+    ['nbf within the tolerance', claims({ nbf: nowSec + toleranceSec }), 'ok'],
+    ['nbf past the tolerance', claims({ nbf: nowSec + toleranceSec + 1 }), 'invalid'],
+    ['nbf a string', claims({ nbf: String(nowSec) }), 'invalid'],
+    ['exp a second inside the tolerance', claims({ exp: nowSec - toleranceSec + 1 }), 'ok'],
+    ['exp at the tolerance', claims({ exp: nowSec - toleranceSec }), 'expired'],
+    ['exp long past', claims({ exp: nowSec - 3600 }), 'expired'],
+    ['exp a string', claims({ exp: String(nowSec + 60) }), 'invalid'],
+    ['exp null', claims({ exp: null }), 'invalid'],
+    ['expired and of another audience (aud is checked first)', claims({ exp: nowSec - 3600, aud: 'other' }), 'invalid'],
+    ['expired and nbf in the future (nbf is checked first)', claims({ exp: nowSec - 3600, nbf: nowSec + 3600 }), 'invalid'],
+    ['expired and without jti (presence is checked first)', { ...without('jti'), exp: nowSec - 3600 }, 'invalid'],
+    ['fractional dates', claims({ exp: nowSec + 0.5, iat: nowSec - 0.5, nbf: nowSec + 0.25 }), 'ok'],
+  ]
+  for (const [name, body, expected] of cases) await agree(t, name, await signClaims(body), expected)
+})
+
+t.test('payloads that are not a JSON object, and encodings that are not base64url of UTF-8', async (t) => {
+  const header = headerOf()
+  const cases: Array<[string, string, Outcome]> = [
+    ['an array', b64('[1,2]'), 'invalid'],
+    ['a string', b64('"claims"'), 'invalid'],
+    ['null', b64('null'), 'invalid'],
+    ['a number', b64('42'), 'invalid'],
+    ['not JSON', b64('{"sub":'), 'invalid'],
+    ['invalid UTF-8 inside a string', b64(Buffer.concat([Buffer.from('{"sub":"'), Buffer.from([0xc3, 0x28]), Buffer.from('"}')])), 'invalid'],
+    ['a length of 1 mod 4', `${b64(JSON.stringify(claims()))}A`.slice(0, 4 * 40 + 1), 'invalid'],
+  ]
+  for (const [name, payload, expected] of cases) await agree(t, name, await signRaw(header, payload), expected)
+})
+
+t.test('signatures: only 64 raw bytes that verify under this key, over exactly this header and payload', async (t) => {
+  const good = await signClaims(claims())
+  const [h, p, s] = good.split('.') as [string, string, string]
+  const raw = Buffer.from(s, 'base64url')
+  await agree(t, 'the good token (control)', good, 'ok')
+  await agree(t, 'the signature truncated by one byte', `${h}.${p}.${b64(raw.subarray(0, 63))}`, 'invalid')
+  await agree(t, 'the signature padded by one byte', `${h}.${p}.${b64(Buffer.concat([raw, Buffer.from([0])]))}`, 'invalid')
+  await agree(t, 'a bit flipped in s', `${h}.${p}.${b64(Buffer.from(raw.map((byte, i) => (i === 63 ? byte ^ 1 : byte))))}`, 'invalid')
+  await agree(t, 'r and s of zero', `${h}.${p}.${b64(Buffer.alloc(64))}`, 'invalid')
+  await agree(t, 'another payload under the same signature', `${h}.${b64(JSON.stringify(claims({ sub: 'admin' })))}.${s}`, 'invalid')
+  await agree(t, 'another header under the same signature', `${headerOf({ kid: 'b' })}.${p}.${s}`, 'invalid')
+  await agree(t, 'signed by another key', await signRaw(h, p, (await generateSigningKey('ES256', 'a')).privateKey), 'invalid')
+})
+
+t.test('a key that is not an ECDSA P-256 verification key is refused, whatever the signature', async (t) => {
+  const good = await signClaims(claims())
+  const p384 = (await generateKeyPair('ES384')).publicKey as CryptoKey
+  const ed25519 = (await generateKeyPair('EdDSA')).publicKey as CryptoKey
+  const signOnly = (await webcrypto.subtle.importKey('jwk', { ...key.publicJwk, key_ops: undefined }, { name: 'ECDSA', namedCurve: 'P-256' }, true, [])) as CryptoKey
+  await agree(t, 'a P-384 key', good, 'invalid', p384)
+  await agree(t, 'an Ed25519 key', good, 'invalid', ed25519)
+  await agree(t, 'the right P-256 key without the verify usage', good, 'invalid', signOnly)
+})
+
+t.test('through createAccessTokenVerifier: a token of another allowed algorithm still goes through jose', async (t) => {
+  const edKey = await generateSigningKey('EdDSA', 'ed')
+  const server = await startJwksServer([key.publicJwk, edKey.publicJwk])
+  t.teardown(() => server.close())
+  const { createRemoteKeySet } = await import('../../src/jwks/remote-key-set.ts')
+  const keySet = createRemoteKeySet({ url: server.url, algorithms: ['ES256', 'EdDSA'], now: () => nowSec * 1000 })
+  const verifier = createAccessTokenVerifier({ issuer, audience, keySet, now: () => nowSec * 1000, algorithms: ['ES256', 'EdDSA'], cache: false })
+  t.equal((await verifier.verify(await mintAccessToken(edKey, { nowSec }))).header.alg, 'EdDSA', 'an EdDSA access token is accepted when EdDSA is allowed')
+  await t.rejects(verifier.verify(await mintAccessToken(edKey, { nowSec, claims: { exp: nowSec - 3600 } })), { code: 'ERR_TOKEN_EXPIRED' })
+  await t.rejects(verifier.verify(await mintAccessToken(edKey, { nowSec, claims: { aud: 'other' } })), { code: 'ERR_TOKEN_INVALID' })
+  t.equal((await verifier.verify(await mintAccessToken(key, { nowSec }))).header.alg, 'ES256', 'and ES256 next to it')
+})
