@@ -45,6 +45,9 @@ interface Entry {
 }
 
 export const defaultCacheMaxEntries = 10_000
+/** 22 base64url characters: 132 bits of the signature. */
+const indexLength = 22
+const indexOf = (token: string) => (token.length > indexLength ? token.slice(-indexLength) : token)
 
 /**
  * TinyLFU's doorkeeper (Einziger, Friedman, Manes 2017): a Bloom filter of the tokens verified since
@@ -56,6 +59,10 @@ function createDoorkeeper(capacity: number): (token: string) => boolean {
   const bitCount = 2 ** Math.max(10, Math.ceil(Math.log2(capacity * 8)))
   const words = new Int32Array(bitCount >>> 5)
   const mask = bitCount - 1
+  const isSet = (bit: number) => (words[bit >>> 5]! & (1 << (bit & 31))) !== 0
+  const set = (bit: number) => {
+    words[bit >>> 5]! |= 1 << (bit & 31)
+  }
   let held = 0
   /** Whether this token was seen since the last reset; marks it as seen. */
   return function seenBefore(token: string): boolean {
@@ -65,28 +72,22 @@ function createDoorkeeper(capacity: number): (token: string) => boolean {
     let h2 = Math.imul(h1 ^ (h1 >>> 16), 0x85ebca6b)
     h2 = Math.imul(h2 ^ (h2 >>> 13), 0xc2b2ae35)
     h2 = (h2 ^ (h2 >>> 16)) | 1
-    let seen = true
-    for (let probe = 0; probe < 3; probe += 1) {
-      const bit = (h1 + Math.imul(probe, h2)) & mask
-      if ((words[bit >>> 5]! & (1 << (bit & 31))) === 0) seen = false
-    }
-    if (seen) return true
+    const b0 = h1 & mask
+    const b1 = (h1 + h2) & mask
+    const b2 = (h1 + Math.imul(2, h2)) & mask
+    if (isSet(b0) && isSet(b1) && isSet(b2)) return true
     if (held >= capacity) {
       words.fill(0)
       held = 0
     }
     held += 1
-    for (let probe = 0; probe < 3; probe += 1) {
-      const bit = (h1 + Math.imul(probe, h2)) & mask
-      words[bit >>> 5]! |= 1 << (bit & 31)
-    }
+    set(b0)
+    set(b1)
+    set(b2)
     return false
   }
 }
 const resultOf = (verified: KeyedVerification) => verified.result
-/** 22 base64url characters: 132 bits of the signature. */
-const indexLength = 22
-const indexOf = (token: string) => (token.length > indexLength ? token.slice(-indexLength) : token)
 
 /**
  * Puts a bounded cache in front of `verifyFully`: a map of tokens that passed every

@@ -6,6 +6,7 @@ import { errors as joseErrors, generateKeyPair, jwtVerify, type CryptoKey } from
 import { checkRegisteredClaims, verifyEs256Compact } from '../../src/jwt/es256-compact.ts'
 import { TokenVerifierError } from '../../src/errors.ts'
 import { createAccessTokenVerifier } from '../../src/jwt/verify-access-token.ts'
+import { createRemoteKeySet } from '../../src/jwks/remote-key-set.ts'
 import { generateSigningKey, startJwksServer } from '../helpers/jwks-server.ts'
 import { accessClaims, audience, issuer, mintAccessToken } from '../helpers/tokens.ts'
 
@@ -142,7 +143,6 @@ t.test('through createAccessTokenVerifier: a token of another allowed algorithm 
   const edKey = await generateSigningKey('EdDSA', 'ed')
   const server = await startJwksServer([key.publicJwk, edKey.publicJwk])
   t.teardown(() => server.close())
-  const { createRemoteKeySet } = await import('../../src/jwks/remote-key-set.ts')
   const keySet = createRemoteKeySet({ url: server.url, algorithms: ['ES256', 'EdDSA'], now: () => nowSec * 1000 })
   const verifier = createAccessTokenVerifier({ issuer, audience, keySet, now: () => nowSec * 1000, algorithms: ['ES256', 'EdDSA'], cache: false })
   t.equal((await verifier.verify(await mintAccessToken(edKey, { nowSec }))).header.alg, 'EdDSA', 'an EdDSA access token is accepted when EdDSA is allowed')
