@@ -88,6 +88,14 @@ if tonumber(ARGV[2]) >= tonumber(f[3]) or tonumber(ARGV[2]) - tonumber(f[2]) >= 
 return 1
 `)
 
+// Stores a new session record and its TTL (ARGV[1], ms) in one atomic command: field names and values
+// follow from ARGV[2]. A script rather than MULTI/HSET/PEXPIRE/EXEC: one command instead of four, and
+// ioredis auto-pipelines it with the index script (a MULTI is written to the socket on its own).
+const createScript = luaScript(`
+redis.call('HSET', KEYS[1], unpack(ARGV, 2))
+redis.call('PEXPIRE', KEYS[1], ARGV[1])
+`)
+
 // Adds a session to its user's index and, past the cap (ARGV[5], 0: none), answers the oldest others
 // (lowest absolute expiry, i.e. earliest start; ties by sid) for the caller to end. One script, so
 // concurrent exchanges of one user agree on what is over the cap.
@@ -149,27 +157,39 @@ export function createRedisSessionStore(redis: RedisClient, options: SessionStor
       guarded(async () => {
         const now = clock.now()
         const ttl = Math.max(1, Math.min(session.expiresAt - now, idleMs))
-        // One round trip: both are sent before either answer is awaited, the index first. If either fails the
+        // One round trip: both scripts leave in one write (auto-pipelined), the index first. If either fails the
         // exchange fails and nobody ever holds this session's token, so a session is never live without being
         // findable by "sign out everywhere" (on a Cluster the two keys may live on different masters).
         const indexed = indexAddScript(redis, [userKey(session.sub)], [session.sid, session.expiresAt, now, Math.max(1, session.expiresAt - now), maxPerUser]) as Promise<string[]>
-        const stored = redis
-          .multi()
-          .hset(sessionKey(session.sid), {
-            sub: session.sub,
-            cid: session.clientId,
-            scope: session.scope.join(' '),
-            aud: session.audience,
-            email: session.email,
-            roles: JSON.stringify(session.roles),
-            ca: session.createdAt,
-            lu: session.lastUsedAt,
-            exp: session.expiresAt,
-            ua: session.userAgent ?? '',
-            cur: tokenHash,
-          })
-          .pexpire(sessionKey(session.sid), ttl)
-          .exec()
+        const stored = createScript(
+          redis,
+          [sessionKey(session.sid)],
+          [
+            ttl,
+            'sub',
+            session.sub,
+            'cid',
+            session.clientId,
+            'scope',
+            session.scope.join(' '),
+            'aud',
+            session.audience,
+            'email',
+            session.email,
+            'roles',
+            JSON.stringify(session.roles),
+            'ca',
+            session.createdAt,
+            'lu',
+            session.lastUsedAt,
+            'exp',
+            session.expiresAt,
+            'ua',
+            session.userAgent ?? '',
+            'cur',
+            tokenHash,
+          ],
+        )
         const [over] = await Promise.all([indexed, stored])
         // Over MAX_SESSIONS_PER_USER: the oldest end now, then leave the index (a failure leaves them findable).
         if (over.length > 0) {
