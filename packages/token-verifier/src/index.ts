@@ -1,6 +1,7 @@
 export * from './errors.ts'
 export * from './jwks/remote-key-set.ts'
 export * from './jwt/inspect-compact-jws.ts'
+export * from './jwt/compact-signature.ts'
 export * from './jwt/verify-access-token.ts'
 export * from './fastify/bearer-auth.plugin.ts'
 export * from './jwt/verified-token-cache.ts'

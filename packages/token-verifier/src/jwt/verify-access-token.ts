@@ -4,7 +4,7 @@ import { AccessTokenClaims } from '@todo-auth/contracts'
 import { TokenVerifierError, TokenVerifierErrorCode } from '../errors.ts'
 import type { RemoteKeySet } from '../jwks/remote-key-set.ts'
 import type { KeyResolver, VerifiedAccessToken } from './access-token.types.ts'
-import { checkRegisteredClaims, verifyEs256Compact } from './es256-compact.ts'
+import { checkRegisteredClaims, verifyCompactJws } from './compact-signature.ts'
 import { inspectCompactJws } from './inspect-compact-jws.ts'
 import { cacheVerifiedTokens, defaultCacheMaxEntries, type KeyedVerification, type VerifiedTokenCacheOptions, type VerifiedTokenCacheStats } from './verified-token-cache.ts'
 
@@ -115,10 +115,10 @@ export function createAccessTokenVerifier(options: AccessTokenVerifierOptions): 
     let payload: unknown
     let usedKey: CryptoKey | undefined
     if (alg === 'ES256') {
-      // Our own algorithm: WebCrypto directly, with jwtVerify's checks (es256-compact.ts).
+      // Our own algorithm: WebCrypto directly, with jwtVerify's checks (compact-signature.ts).
       try {
         usedKey = await keySet.getKey(header)
-        const claims = await verifyEs256Compact(token, usedKey)
+        const claims = await verifyCompactJws(token, usedKey, 'ES256')
         checkRegisteredClaims(claims, claimRules, Math.floor(nowMs / 1000))
         payload = claims
       } catch (error) {

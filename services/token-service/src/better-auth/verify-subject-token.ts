@@ -1,5 +1,5 @@
 import { errors as joseErrors, jwtVerify, type JWTPayload } from 'jose'
-import { createRemoteKeySet, inspectCompactJws, isTokenVerifierError, TokenVerifierErrorCode, type KeySetEvent, type RemoteKeySet } from '@todo-auth/token-verifier'
+import { checkRegisteredClaims, createRemoteKeySet, inspectCompactJws, isDirectAlgorithm, isTokenVerifierError, TokenVerifierErrorCode, verifyCompactJws, type KeySetEvent, type RemoteKeySet } from '@todo-auth/token-verifier'
 import type { Clock } from '../clock.ts'
 import type { Config } from '../config.ts'
 import { InvalidGrant, TemporarilyUnavailable } from '../errors.ts'
@@ -13,13 +13,20 @@ export interface UpstreamIdentity {
   roles: string[]
 }
 
+/** A verified subject token: the identity, and the token's own exp and jti (what the replay limit counts it by; never stored). */
+export interface VerifiedSubjectToken extends UpstreamIdentity {
+  /** Seconds since the epoch; verified present and a number. */
+  readonly exp: number
+  readonly jti: unknown
+}
+
 export interface SubjectTokenVerifier {
   /**
    * Verifies a BetterAuth JWT (SPEC §2). Rejects with InvalidGrant for any bad
    * token (SPEC §3.3) and TemporarilyUnavailable when BetterAuth's keys cannot
    * be fetched and nothing usable is cached.
    */
-  verify(token: string): Promise<UpstreamIdentity>
+  verify(token: string): Promise<VerifiedSubjectToken>
   /** Fetches the key set now (start-up warm-up); never throws. */
   warmUp(): Promise<void>
   readonly keySet: RemoteKeySet
@@ -47,9 +54,29 @@ export function createSubjectTokenVerifier(config: SubjectTokenConfig, deps: { c
     ...(deps.onKeySetEvent ? { onEvent: deps.onKeySetEvent } : {}),
   })
 
-  async function verifySignatureAndClaims(token: string): Promise<JWTPayload> {
+  const claimRules = {
+    issuer: config.BETTER_AUTH_ISSUER,
+    audience: config.BETTER_AUTH_AUDIENCE,
+    required: ['exp', 'iat', 'sub'],
+    toleranceSec: config.CLOCK_TOLERANCE,
+    maxTokenAgeSec: config.SUBJECT_TOKEN_MAX_AGE,
+  }
+
+  /**
+   * The signature and jwtVerify's claim checks: EdDSA (what BetterAuth signs with) and ES256 straight
+   * through WebCrypto with the same checks in the same order (@todo-auth/token-verifier's
+   * verifyCompactJws and checkRegisteredClaims, tested against jose case by case), any other allowed
+   * algorithm through jose's jwtVerify.
+   */
+  async function verifySignatureAndClaims(token: string, header: Readonly<Record<string, unknown>>): Promise<JWTPayload> {
     try {
-      const { payload } = await jwtVerify(token, (header) => keySet.getKey(header), {
+      const { alg } = header
+      if (isDirectAlgorithm(alg) && algorithms.includes(alg)) {
+        const claims = await verifyCompactJws(token, await keySet.getKey(header), alg)
+        checkRegisteredClaims(claims, claimRules, Math.floor(deps.clock.now() / 1000))
+        return claims
+      }
+      const { payload } = await jwtVerify(token, (protectedHeader) => keySet.getKey(protectedHeader), {
         algorithms,
         issuer: config.BETTER_AUTH_ISSUER,
         audience: config.BETTER_AUTH_AUDIENCE,
@@ -64,17 +91,18 @@ export function createSubjectTokenVerifier(config: SubjectTokenConfig, deps: { c
       if (isTokenVerifierError(error, TokenVerifierErrorCode.jwksUnavailable)) {
         throw new TemporarilyUnavailable('the identity provider cannot be reached', { cause: error.cause ?? error })
       }
-      if (isTokenVerifierError(error)) throw invalid(error.code)
+      // The check that failed, for the log; not a JSON parser's message, which quotes the payload.
+      if (isTokenVerifierError(error)) throw invalid(error.cause instanceof Error && !(error.cause instanceof SyntaxError) ? `${error.code}: ${error.cause.message}` : error.code)
       // jose's claim errors carry the whole payload: log only the code and message.
       if (error instanceof joseErrors.JOSEError) throw invalid(`${error.code}: ${error.message}`)
       throw error
     }
   }
 
-  async function verify(token: string): Promise<UpstreamIdentity> {
+  async function verify(token: string): Promise<VerifiedSubjectToken> {
     const inspected = inspectCompactJws(token, maxTokenLength)
     if (!inspected.ok) throw invalid(inspected.reason)
-    const payload = await verifySignatureAndClaims(token)
+    const payload = await verifySignatureAndClaims(token, inspected.header)
 
     // Exact audience: exactly ours, no extra audiences we would have to trust (R24).
     const aud = payload.aud
@@ -86,7 +114,8 @@ export function createSubjectTokenVerifier(config: SubjectTokenConfig, deps: { c
     if (payload.banned === true) throw invalid('user is banned')
     const roles = mapRoles(payload.role)
     if (roles === undefined) throw invalid('role claim is malformed')
-    return { sub: payload.sub, email, roles }
+    // exp: required and a number (checked above).
+    return { sub: payload.sub, email, roles, exp: payload.exp!, jti: payload.jti }
   }
 
   return {

@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto'
+import { hash } from 'node:crypto'
 import type { Clock } from '../clock.ts'
 import { guarded, luaScript } from '../redis/lua-script.ts'
 import type { RedisClient } from '../redis/redis-client.ts'
@@ -150,7 +150,7 @@ export function createRedisSessionStore(redis: RedisClient, options: SessionStor
   const maxPerUser = options.maxPerUser ?? 0
   const sessionKey = (sid: string) => `${prefix}sess:{${sid}}`
   const spentKey = (sid: string) => `${prefix}sess:{${sid}}:spent`
-  const userKey = (sub: string) => `${prefix}user:{${createHash('sha256').update(sub, 'utf8').digest('base64url')}}:sess`
+  const userKey = (sub: string) => `${prefix}user:{${hash('sha256', sub, 'base64url')}}:sess`
 
   return {
     create: (session, tokenHash) =>

@@ -1,12 +1,12 @@
 import { createServer } from 'node:net'
 import t, { type Test } from 'tap'
-import { SignJWT, base64url } from 'jose'
+import { SignJWT, base64url, exportJWK, generateKeyPair } from 'jose'
 import { loadConfig } from '../../src/config.ts'
 import { InvalidGrant, TemporarilyUnavailable } from '../../src/errors.ts'
 import { mapRoles } from '../../src/better-auth/map-roles.ts'
 import { createSubjectTokenVerifier } from '../../src/better-auth/verify-subject-token.ts'
 import { testClock } from '../helpers/build.ts'
-import { ed25519Key, signSubjectToken, startJwksFixture } from './jwks-fixture.ts'
+import { ed25519Key, signSubjectToken, startJwksFixture, type FixtureKey } from './jwks-fixture.ts'
 
 const issuer = 'http://localhost:8080/api/auth'
 const audience = 'token-service'
@@ -44,10 +44,11 @@ async function refused(t: Test, promise: Promise<unknown>, type: new (...a: neve
   }
 }
 
-t.test('a good BetterAuth JWT gives only sub, email and the mapped roles', async (t) => {
-  const { key, verifier, claims } = await setup(t)
+t.test('a good BetterAuth JWT gives only sub, email and the mapped roles (and its own exp and jti, for the replay limit)', async (t) => {
+  const { key, verifier, claims, now } = await setup(t)
   const token = await signSubjectToken(key, claims({ role: 'admin, user', groups: ['root'], roles: ['superuser'] }))
-  t.same(await verifier.verify(token), { sub: 'user-1', email: 'u1@example.com', roles: ['admin', 'user'] })
+  t.strictSame(await verifier.verify(token), { sub: 'user-1', email: 'u1@example.com', roles: ['admin', 'user'], exp: now() + 900, jti: undefined })
+  t.equal((await verifier.verify(await signSubjectToken(key, claims({ jti: 'j-1' })))).jti, 'j-1', 'a jti is passed on as it is')
   const plain = await signSubjectToken(key, claims())
   t.same((await verifier.verify(plain)).roles, ['user'], 'no role → ["user"]')
 })
@@ -162,4 +163,40 @@ t.test('BetterAuth down with nothing cached is temporarily_unavailable, quickly'
   const started = performance.now()
   await refused(t, verifier.verify(token), TemporarilyUnavailable, 'no keys')
   t.ok(performance.now() - started < 1000, 'answers in under a second')
+})
+
+t.test('each allowed algorithm is verified, EdDSA and ES256 directly, the others through jose, with the same claim checks', async (t) => {
+  const keyOf = async (alg: string, kid: string): Promise<FixtureKey> => {
+    const { privateKey, publicKey } = await generateKeyPair(alg, { extractable: true })
+    return { kid, privateKey, publicJwk: { ...(await exportJWK(publicKey)), alg, kid } }
+  }
+  const ed = await ed25519Key('ed')
+  const es256 = await keyOf('ES256', 'es256')
+  const es384 = await keyOf('ES384', 'es384')
+  const jwks = await startJwksFixture([ed.publicJwk, es256.publicJwk, es384.publicJwk])
+  t.teardown(() => jwks.close())
+  const clock = testClock()
+  const verifierFor = (algorithms: string) => createSubjectTokenVerifier(loadConfig({ BETTER_AUTH_JWKS_URL: jwks.url, BETTER_AUTH_ALGORITHMS: algorithms, CLOCK_TOLERANCE: '30', SUBJECT_TOKEN_MAX_AGE: '900' }), { clock })
+  const now = Math.floor(clock.now() / 1000)
+  const good = { sub: 'user-1', iss: issuer, aud: audience, iat: now, exp: now + 600, email: 'u1@example.com' }
+  const sign = (key: FixtureKey, alg: string, claims: Record<string, unknown>) => new SignJWT(claims).setProtectedHeader({ alg, kid: key.kid }).sign(key.privateKey)
+
+  const all = verifierFor('EdDSA,ES256,ES384')
+  for (const [key, alg] of [
+    [ed, 'EdDSA'],
+    [es256, 'ES256'],
+    [es384, 'ES384'],
+  ] as const) {
+    t.equal((await all.verify(await sign(key, alg, good))).sub, 'user-1', `${alg}: a good token passes`)
+    await refused(t, all.verify(await sign(key, alg, { ...good, iat: now - 1000, exp: now + 600 })), InvalidGrant, `${alg}: older than SUBJECT_TOKEN_MAX_AGE + tolerance`)
+    await refused(t, all.verify(await sign(key, alg, { ...good, iat: now + 31 })), InvalidGrant, `${alg}: iat in the future`)
+    await refused(t, all.verify(await sign(key, alg, { ...good, exp: now - 31 })), InvalidGrant, `${alg}: expired`)
+    await refused(t, all.verify(await sign(key, alg, { ...good, aud: 'todo-api' })), InvalidGrant, `${alg}: another audience`)
+    await refused(t, all.verify(await sign(key, alg, { ...good, iss: 'http://evil.example' })), InvalidGrant, `${alg}: another issuer`)
+    const { iat: _iat, ...noIat } = good
+    await refused(t, all.verify(await sign(key, alg, noIat)), InvalidGrant, `${alg}: no iat`)
+  }
+  await refused(t, verifierFor('ES384').verify(await sign(ed, 'EdDSA', good)), InvalidGrant, 'EdDSA when only ES384 is allowed')
+  await refused(t, verifierFor('EdDSA').verify(await sign(es256, 'ES256', good)), InvalidGrant, 'ES256 when only EdDSA is allowed')
+  await refused(t, all.verify(await new SignJWT(good).setProtectedHeader({ alg: 'ES256', kid: ed.kid }).sign(es256.privateKey)), InvalidGrant, "ES256 named with the Ed25519 key's kid")
 })

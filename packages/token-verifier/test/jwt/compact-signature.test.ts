@@ -1,9 +1,10 @@
-// The direct ES256 path (es256-compact.ts) against jose's jwtVerify with the options
-// createAccessTokenVerifier used to pass it: on every case, the same answer and the same error code.
+// The direct path (compact-signature.ts) against jose's jwtVerify: ES256 with the options
+// createAccessTokenVerifier used to pass it, EdDSA with the options token-service passes for a
+// BetterAuth JWT (a maximum age among them); on every case, the same answer and the same error code.
 import { webcrypto } from 'node:crypto'
 import t, { type Test } from 'tap'
 import { errors as joseErrors, generateKeyPair, jwtVerify, type CryptoKey } from 'jose'
-import { checkRegisteredClaims, verifyEs256Compact } from '../../src/jwt/es256-compact.ts'
+import { checkRegisteredClaims, verifyCompactJws } from '../../src/jwt/compact-signature.ts'
 import { TokenVerifierError } from '../../src/errors.ts'
 import { createAccessTokenVerifier } from '../../src/jwt/verify-access-token.ts'
 import { createRemoteKeySet } from '../../src/jwks/remote-key-set.ts'
@@ -31,7 +32,7 @@ type Outcome = 'ok' | 'expired' | 'invalid'
 
 async function ours(token: string, verificationKey: CryptoKey = publicKey): Promise<Outcome> {
   try {
-    checkRegisteredClaims(await verifyEs256Compact(token, verificationKey), { issuer, audience, required, toleranceSec }, nowSec)
+    checkRegisteredClaims(await verifyCompactJws(token, verificationKey, 'ES256'), { issuer, audience, required, toleranceSec }, nowSec)
     return 'ok'
   } catch (error) {
     if (!(error instanceof TokenVerifierError)) return 'invalid' // createAccessTokenVerifier maps any other error so
@@ -149,4 +150,97 @@ t.test('through createAccessTokenVerifier: a token of another allowed algorithm 
   await t.rejects(verifier.verify(await mintAccessToken(edKey, { nowSec, claims: { exp: nowSec - 3600 } })), { code: 'ERR_TOKEN_EXPIRED' })
   await t.rejects(verifier.verify(await mintAccessToken(edKey, { nowSec, claims: { aud: 'other' } })), { code: 'ERR_TOKEN_INVALID' })
   t.equal((await verifier.verify(await mintAccessToken(key, { nowSec }))).header.alg, 'ES256', 'and ES256 next to it')
+})
+
+// EdDSA as token-service verifies a BetterAuth JWT (services/token-service/src/better-auth/verify-subject-token.ts).
+const edRules = { issuer: 'http://identity.test', audience: 'http://token-service.test', required: ['exp', 'iat', 'sub'], toleranceSec, maxTokenAgeSec: 900 }
+const edKey = await generateKeyPair('EdDSA')
+const edPublic = edKey.publicKey as CryptoKey
+
+async function signEd(claims: unknown, privateKey: CryptoKey = edKey.privateKey as CryptoKey): Promise<string> {
+  const input = `${b64(JSON.stringify({ alg: 'EdDSA', kid: 'ed' }))}.${b64(JSON.stringify(claims))}`
+  return `${input}.${b64(Buffer.from(await webcrypto.subtle.sign({ name: 'Ed25519' }, privateKey, Buffer.from(input))))}`
+}
+
+async function oursEd(token: string, verificationKey: CryptoKey): Promise<Outcome> {
+  try {
+    checkRegisteredClaims(await verifyCompactJws(token, verificationKey, 'EdDSA'), edRules, nowSec)
+    return 'ok'
+  } catch (error) {
+    if (!(error instanceof TokenVerifierError)) return 'invalid'
+    return error.code === 'ERR_TOKEN_EXPIRED' ? 'expired' : 'invalid'
+  }
+}
+
+async function joseEd(token: string, verificationKey: CryptoKey): Promise<Outcome> {
+  try {
+    await jwtVerify(token, verificationKey, {
+      algorithms: ['EdDSA'],
+      issuer: edRules.issuer,
+      audience: edRules.audience,
+      clockTolerance: toleranceSec,
+      maxTokenAge: edRules.maxTokenAgeSec,
+      requiredClaims: [...edRules.required],
+      currentDate: new Date(nowSec * 1000),
+    })
+    return 'ok'
+  } catch (error) {
+    return error instanceof joseErrors.JWTExpired ? 'expired' : 'invalid'
+  }
+}
+
+async function agreeEd(t: Test, name: string, token: string, expected: Outcome, verificationKey: CryptoKey = edPublic) {
+  const [mine, theirs] = [await oursEd(token, verificationKey), await joseEd(token, verificationKey)]
+  t.equal(theirs, expected, `${name}: jose says ${expected}`)
+  t.equal(mine, theirs, `${name}: the direct path says the same`)
+}
+
+t.test('EdDSA with a maximum age: the claims of a BetterAuth JWT', async (t) => {
+  const base = { iss: edRules.issuer, aud: edRules.audience, sub: 'user-1', email: 'a@example.test', iat: nowSec - 10, exp: nowSec + 890 }
+  const edWithout = (name: string) => {
+    const c: Record<string, unknown> = { ...base }
+    delete c[name]
+    return c
+  }
+  const cases: Array<[string, unknown, Outcome]> = [
+    ['a valid token', base, 'ok'],
+    ['no exp', edWithout('exp'), 'invalid'],
+    ['no iat (required with a maximum age)', edWithout('iat'), 'invalid'],
+    ['no sub', edWithout('sub'), 'invalid'],
+    ['no iss', edWithout('iss'), 'invalid'],
+    ['no aud', edWithout('aud'), 'invalid'],
+    ['another iss', { ...base, iss: 'http://identity.test/' }, 'invalid'],
+    ['aud an array with ours', { ...base, aud: [edRules.audience] }, 'ok'],
+    ['another aud', { ...base, aud: 'http://todo-api.test' }, 'invalid'],
+    ['iat a string', { ...base, iat: String(nowSec) }, 'invalid'],
+    ['iat null', { ...base, iat: null }, 'invalid'],
+    ['iat exactly the maximum age plus the tolerance ago', { ...base, iat: nowSec - 900 - toleranceSec }, 'ok'],
+    ['iat a second older than that', { ...base, iat: nowSec - 900 - toleranceSec - 1 }, 'expired'],
+    ['iat in the future within the tolerance', { ...base, iat: nowSec + toleranceSec }, 'ok'],
+    ['iat in the future past the tolerance', { ...base, iat: nowSec + toleranceSec + 1 }, 'invalid'],
+    ['too old and expired (exp is checked first)', { ...base, iat: nowSec - 7200, exp: nowSec - 3600 }, 'expired'],
+    ['too old and of another audience (aud is checked first)', { ...base, iat: nowSec - 7200, aud: 'other' }, 'invalid'],
+    ['exp at the tolerance', { ...base, exp: nowSec - toleranceSec }, 'expired'],
+    ['nbf past the tolerance', { ...base, nbf: nowSec + toleranceSec + 1 }, 'invalid'],
+    ['fractional iat', { ...base, iat: nowSec - 0.5 }, 'ok'],
+  ]
+  for (const [name, body, expected] of cases) await agreeEd(t, name, await signEd(body), expected)
+})
+
+t.test('EdDSA signatures and keys: only 64 bytes that verify under an Ed25519 verification key', async (t) => {
+  const good = await signEd({ iss: edRules.issuer, aud: edRules.audience, sub: 'user-1', iat: nowSec, exp: nowSec + 600 })
+  const [h, p, s] = good.split('.') as [string, string, string]
+  const raw = Buffer.from(s, 'base64url')
+  await agreeEd(t, 'the good token (control)', good, 'ok')
+  await agreeEd(t, 'the signature truncated by one byte', `${h}.${p}.${b64(raw.subarray(0, 63))}`, 'invalid')
+  await agreeEd(t, 'the signature padded by one byte', `${h}.${p}.${b64(Buffer.concat([raw, Buffer.from([0])]))}`, 'invalid')
+  await agreeEd(t, 'a bit flipped in the signature', `${h}.${p}.${b64(Buffer.from(raw.map((byte, i) => (i === 0 ? byte ^ 1 : byte))))}`, 'invalid')
+  await agreeEd(t, 'a zero signature', `${h}.${p}.${b64(Buffer.alloc(64))}`, 'invalid')
+  await agreeEd(t, 'another payload under the same signature', `${h}.${b64(JSON.stringify({ iss: edRules.issuer, aud: edRules.audience, sub: 'admin', iat: nowSec, exp: nowSec + 600 }))}.${s}`, 'invalid')
+  await agreeEd(t, 'a payload that is an array', await signEd([1, 2]), 'invalid')
+  await agreeEd(t, 'signed by another Ed25519 key', await signEd({ iss: edRules.issuer, aud: edRules.audience, sub: 'user-1', iat: nowSec, exp: nowSec + 600 }, (await generateKeyPair('EdDSA')).privateKey as CryptoKey), 'invalid')
+  const signOnly = (await webcrypto.subtle.importKey('jwk', { ...(await webcrypto.subtle.exportKey('jwk', edPublic)), key_ops: undefined }, { name: 'Ed25519' }, true, [])) as CryptoKey
+  await agreeEd(t, 'the right key without the verify usage', good, 'invalid', signOnly)
+  await agreeEd(t, 'an ECDSA P-256 key', good, 'invalid', publicKey)
+  t.equal(await ours(await signClaims(claims()), edPublic), 'invalid', 'and an ES256 token is not verified with an Ed25519 key')
 })
