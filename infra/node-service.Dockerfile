@@ -40,10 +40,11 @@ USER node
 CMD ["node", "--conditions=todo-auth-dist", "--max-semi-space-size=4", "--heap-growing-percent=100", "--max-old-space-size=96", "dist/server.js"]
 
 # Each service's Node flags (serviceNodeFlags in scripts/production-flags.ts): the runtime stage's
-# CMD, except todo-api's own (its memory bound, docs/performance.md "Memory"). The last stage is
-# the image: runtime-$SERVICE.
+# CMD, except token-service's and todo-api's own (their memory bounds, docs/performance.md "Memory").
+# The last stage is the image: runtime-$SERVICE.
 FROM runtime AS runtime-identity
 FROM runtime AS runtime-token-service
+CMD ["node", "--conditions=todo-auth-dist", "--max-semi-space-size=4", "--heap-growing-percent=50", "--max-old-space-size=96", "--no-concurrent-recompilation", "dist/server.js"]
 FROM runtime AS runtime-todo-api
 CMD ["node", "--conditions=todo-auth-dist", "--max-semi-space-size=2", "--heap-growing-percent=50", "--max-old-space-size=96", "--no-concurrent-recompilation", "dist/server.js"]
 

@@ -23,14 +23,22 @@ export const productionNodeFlags = ['--conditions=todo-auth-dist', '--max-semi-s
  * threads' malloc arenas) are then made and freed one at a time. `--heap-growing-percent=50`
  * starts a full collection once the old generation has grown by half instead of doubling (its live
  * heap is about 22 MB), and `--max-semi-space-size=2` halves the young generation.
- * token-service keeps productionNodeFlags: these were measured on todo-api only.
  */
 export const todoApiNodeFlags = ['--conditions=todo-auth-dist', '--max-semi-space-size=2', '--heap-growing-percent=50', '--max-old-space-size=96', '--no-concurrent-recompilation'] as const
+
+/**
+ * token-service's own: productionNodeFlags peaked at 152–162 MB under the bench's exchange and refresh
+ * load (the target is 150 MB). todo-api's two collector flags without its smaller young generation
+ * (semi-space 2, which cost token-service 10–47 % more CPU per exchange): `--no-concurrent-recompilation`
+ * alone 139–141 MB, `--heap-growing-percent=50` alone 142–143 MB, both 129 MB, CPU per request within
+ * the noise of the runs without them (docs/performance.md, "Memory").
+ */
+export const tokenServiceNodeFlags = ['--conditions=todo-auth-dist', '--max-semi-space-size=4', '--heap-growing-percent=50', '--max-old-space-size=96', '--no-concurrent-recompilation'] as const
 
 /** Each production service's Node flags. */
 export const serviceNodeFlags = {
   identity: productionNodeFlags,
-  'token-service': productionNodeFlags,
+  'token-service': tokenServiceNodeFlags,
   'todo-api': todoApiNodeFlags,
 } as const satisfies Record<string, readonly string[]>
 
