@@ -19,7 +19,7 @@ const directAlgorithms = {
 export type DirectAlgorithm = keyof typeof directAlgorithms
 
 /** Whether `alg` is verified by {@link verifyCompactJws} (the others go through jose's jwtVerify). */
-export const isDirectAlgorithm = (alg: unknown): alg is DirectAlgorithm => alg === 'ES256' || alg === 'EdDSA'
+export const isDirectAlgorithm = (alg: unknown): alg is DirectAlgorithm => typeof alg === 'string' && Object.hasOwn(directAlgorithms, alg)
 
 const utf8 = new TextDecoder('utf-8', { fatal: true })
 
@@ -34,9 +34,8 @@ const isPlainObject = (value: unknown): value is Record<string, unknown> => type
  * The signature of a compact JWS (already checked to be three base64url segments, `alg` read from its
  * header) with a key for `alg`, then its payload as a JSON object. Refuses, as jose does: a key that is
  * not a verification key of `alg`'s kind (ECDSA P-256, Ed25519), a signature that is not 64 raw bytes or
- * does not verify, a payload that is not base64url of UTF-8 JSON of an object. Those refusals are
- * ERR_TOKEN_INVALID; an error WebCrypto itself might throw is passed on, for the caller to map
- * (createAccessTokenVerifier: ERR_TOKEN_INVALID).
+ * does not verify (or that WebCrypto refuses to verify), a payload that is not base64url of UTF-8
+ * JSON of an object. Every refusal is ERR_TOKEN_INVALID.
  */
 export async function verifyCompactJws(token: string, key: CryptoKey, alg: DirectAlgorithm): Promise<Record<string, unknown>> {
   const expected = directAlgorithms[alg]
@@ -48,7 +47,13 @@ export async function verifyCompactJws(token: string, key: CryptoKey, alg: Direc
   const signature = Buffer.from(token.slice(signatureStart), 'base64url')
   if (signature.length !== 64) return invalid('signature is not 64 bytes')
   // The signing input is ASCII (checked by the compact-form pattern): latin1 writes it byte for byte.
-  const verified = await webcrypto.subtle.verify(expected.params, key, signature, Buffer.from(token.slice(0, signatureStart - 1), 'latin1'))
+  let verified: boolean
+  try {
+    verified = await webcrypto.subtle.verify(expected.params, key, signature, Buffer.from(token.slice(0, signatureStart - 1), 'latin1'))
+  } catch (cause) {
+    // WebCrypto refusing the key or the input: jose answers JWSSignatureVerificationFailed, so an invalid token.
+    throw new TokenVerifierError(TokenVerifierErrorCode.tokenInvalid, { cause })
+  }
   if (!verified) return invalid('signature verification failed')
   const encodedPayload = token.slice(payloadStart, signatureStart - 1)
   if (encodedPayload.length % 4 === 1) return invalid('payload is not base64url')

@@ -4,7 +4,7 @@
 import { webcrypto } from 'node:crypto'
 import t, { type Test } from 'tap'
 import { errors as joseErrors, generateKeyPair, jwtVerify, type CryptoKey } from 'jose'
-import { checkRegisteredClaims, verifyCompactJws } from '../../src/jwt/compact-signature.ts'
+import { checkRegisteredClaims, verifyCompactJws, type DirectAlgorithm, type RegisteredClaimRules } from '../../src/jwt/compact-signature.ts'
 import { TokenVerifierError } from '../../src/errors.ts'
 import { createAccessTokenVerifier } from '../../src/jwt/verify-access-token.ts'
 import { createRemoteKeySet } from '../../src/jwks/remote-key-set.ts'
@@ -30,26 +30,39 @@ const signClaims = (claims: unknown) => signRaw(headerOf(), b64(JSON.stringify(c
 
 type Outcome = 'ok' | 'expired' | 'invalid'
 
-async function ours(token: string, verificationKey: CryptoKey = publicKey): Promise<Outcome> {
+/** One verification profile: the direct path's algorithm and rules, and the same options for jwtVerify. */
+interface Profile {
+  alg: DirectAlgorithm
+  key: CryptoKey
+  rules: RegisteredClaimRules
+  typ?: string
+}
+/** As createAccessTokenVerifier used to call jwtVerify. */
+const es256: Profile = { alg: 'ES256', key: publicKey, rules: { issuer, audience, required, toleranceSec }, typ: 'at+jwt' }
+
+async function ours(token: string, profile: Profile, verificationKey: CryptoKey = profile.key): Promise<Outcome> {
   try {
-    checkRegisteredClaims(await verifyCompactJws(token, verificationKey, 'ES256'), { issuer, audience, required, toleranceSec }, nowSec)
+    checkRegisteredClaims(await verifyCompactJws(token, verificationKey, profile.alg), profile.rules, nowSec)
     return 'ok'
   } catch (error) {
-    if (!(error instanceof TokenVerifierError)) return 'invalid' // createAccessTokenVerifier maps any other error so
+    // Every refusal is a TokenVerifierError: anything else would reach a caller unmapped.
+    if (!(error instanceof TokenVerifierError)) throw error
     return error.code === 'ERR_TOKEN_EXPIRED' ? 'expired' : 'invalid'
   }
 }
 
-async function jose(token: string, verificationKey: CryptoKey = publicKey): Promise<Outcome> {
+async function jose(token: string, profile: Profile, verificationKey: CryptoKey = profile.key): Promise<Outcome> {
+  const { rules } = profile
   try {
     await jwtVerify(token, verificationKey, {
-      algorithms: ['ES256'],
-      issuer,
-      audience,
-      clockTolerance: toleranceSec,
+      algorithms: [profile.alg],
+      issuer: rules.issuer,
+      audience: typeof rules.audience === 'string' ? rules.audience : [...rules.audience],
+      clockTolerance: rules.toleranceSec,
       currentDate: new Date(nowSec * 1000),
-      requiredClaims: [...required],
-      typ: 'at+jwt',
+      requiredClaims: [...rules.required],
+      ...(rules.maxTokenAgeSec !== undefined ? { maxTokenAge: rules.maxTokenAgeSec } : {}),
+      ...(profile.typ !== undefined ? { typ: profile.typ } : {}),
     })
     return 'ok'
   } catch (error) {
@@ -57,8 +70,8 @@ async function jose(token: string, verificationKey: CryptoKey = publicKey): Prom
   }
 }
 
-async function agree(t: Test, name: string, token: string, expected: Outcome, verificationKey?: CryptoKey) {
-  const [mine, theirs] = [await ours(token, verificationKey), await jose(token, verificationKey)]
+async function agree(t: Test, name: string, token: string, expected: Outcome, profile: Profile = es256, verificationKey: CryptoKey = profile.key) {
+  const [mine, theirs] = [await ours(token, profile, verificationKey), await jose(token, profile, verificationKey)]
   t.equal(theirs, expected, `${name}: jose says ${expected}`)
   t.equal(mine, theirs, `${name}: the direct path says the same`)
 }
@@ -135,9 +148,9 @@ t.test('a key that is not an ECDSA P-256 verification key is refused, whatever t
   const p384 = (await generateKeyPair('ES384')).publicKey as CryptoKey
   const ed25519 = (await generateKeyPair('EdDSA')).publicKey as CryptoKey
   const signOnly = (await webcrypto.subtle.importKey('jwk', { ...key.publicJwk, key_ops: undefined }, { name: 'ECDSA', namedCurve: 'P-256' }, true, [])) as CryptoKey
-  await agree(t, 'a P-384 key', good, 'invalid', p384)
-  await agree(t, 'an Ed25519 key', good, 'invalid', ed25519)
-  await agree(t, 'the right P-256 key without the verify usage', good, 'invalid', signOnly)
+  await agree(t, 'a P-384 key', good, 'invalid', es256, p384)
+  await agree(t, 'an Ed25519 key', good, 'invalid', es256, ed25519)
+  await agree(t, 'the right P-256 key without the verify usage', good, 'invalid', es256, signOnly)
 })
 
 t.test('through createAccessTokenVerifier: a token of another allowed algorithm still goes through jose', async (t) => {
@@ -153,7 +166,7 @@ t.test('through createAccessTokenVerifier: a token of another allowed algorithm 
 })
 
 // EdDSA as token-service verifies a BetterAuth JWT (services/token-service/src/better-auth/verify-subject-token.ts).
-const edRules = { issuer: 'http://identity.test', audience: 'http://token-service.test', required: ['exp', 'iat', 'sub'], toleranceSec, maxTokenAgeSec: 900 }
+const edRules: RegisteredClaimRules = { issuer: 'http://identity.test', audience: 'http://token-service.test', required: ['exp', 'iat', 'sub'], toleranceSec, maxTokenAgeSec: 900 }
 const edKey = await generateKeyPair('EdDSA')
 const edPublic = edKey.publicKey as CryptoKey
 
@@ -162,38 +175,7 @@ async function signEd(claims: unknown, privateKey: CryptoKey = edKey.privateKey 
   return `${input}.${b64(Buffer.from(await webcrypto.subtle.sign({ name: 'Ed25519' }, privateKey, Buffer.from(input))))}`
 }
 
-async function oursEd(token: string, verificationKey: CryptoKey): Promise<Outcome> {
-  try {
-    checkRegisteredClaims(await verifyCompactJws(token, verificationKey, 'EdDSA'), edRules, nowSec)
-    return 'ok'
-  } catch (error) {
-    if (!(error instanceof TokenVerifierError)) return 'invalid'
-    return error.code === 'ERR_TOKEN_EXPIRED' ? 'expired' : 'invalid'
-  }
-}
-
-async function joseEd(token: string, verificationKey: CryptoKey): Promise<Outcome> {
-  try {
-    await jwtVerify(token, verificationKey, {
-      algorithms: ['EdDSA'],
-      issuer: edRules.issuer,
-      audience: edRules.audience,
-      clockTolerance: toleranceSec,
-      maxTokenAge: edRules.maxTokenAgeSec,
-      requiredClaims: [...edRules.required],
-      currentDate: new Date(nowSec * 1000),
-    })
-    return 'ok'
-  } catch (error) {
-    return error instanceof joseErrors.JWTExpired ? 'expired' : 'invalid'
-  }
-}
-
-async function agreeEd(t: Test, name: string, token: string, expected: Outcome, verificationKey: CryptoKey = edPublic) {
-  const [mine, theirs] = [await oursEd(token, verificationKey), await joseEd(token, verificationKey)]
-  t.equal(theirs, expected, `${name}: jose says ${expected}`)
-  t.equal(mine, theirs, `${name}: the direct path says the same`)
-}
+const ed: Profile = { alg: 'EdDSA', key: edPublic, rules: edRules }
 
 t.test('EdDSA with a maximum age: the claims of a BetterAuth JWT', async (t) => {
   const base = { iss: edRules.issuer, aud: edRules.audience, sub: 'user-1', email: 'a@example.test', iat: nowSec - 10, exp: nowSec + 890 }
@@ -224,23 +206,31 @@ t.test('EdDSA with a maximum age: the claims of a BetterAuth JWT', async (t) => 
     ['nbf past the tolerance', { ...base, nbf: nowSec + toleranceSec + 1 }, 'invalid'],
     ['fractional iat', { ...base, iat: nowSec - 0.5 }, 'ok'],
   ]
-  for (const [name, body, expected] of cases) await agreeEd(t, name, await signEd(body), expected)
+  for (const [name, body, expected] of cases) await agree(t, name, await signEd(body), expected, ed)
 })
 
 t.test('EdDSA signatures and keys: only 64 bytes that verify under an Ed25519 verification key', async (t) => {
   const good = await signEd({ iss: edRules.issuer, aud: edRules.audience, sub: 'user-1', iat: nowSec, exp: nowSec + 600 })
   const [h, p, s] = good.split('.') as [string, string, string]
   const raw = Buffer.from(s, 'base64url')
-  await agreeEd(t, 'the good token (control)', good, 'ok')
-  await agreeEd(t, 'the signature truncated by one byte', `${h}.${p}.${b64(raw.subarray(0, 63))}`, 'invalid')
-  await agreeEd(t, 'the signature padded by one byte', `${h}.${p}.${b64(Buffer.concat([raw, Buffer.from([0])]))}`, 'invalid')
-  await agreeEd(t, 'a bit flipped in the signature', `${h}.${p}.${b64(Buffer.from(raw.map((byte, i) => (i === 0 ? byte ^ 1 : byte))))}`, 'invalid')
-  await agreeEd(t, 'a zero signature', `${h}.${p}.${b64(Buffer.alloc(64))}`, 'invalid')
-  await agreeEd(t, 'another payload under the same signature', `${h}.${b64(JSON.stringify({ iss: edRules.issuer, aud: edRules.audience, sub: 'admin', iat: nowSec, exp: nowSec + 600 }))}.${s}`, 'invalid')
-  await agreeEd(t, 'a payload that is an array', await signEd([1, 2]), 'invalid')
-  await agreeEd(t, 'signed by another Ed25519 key', await signEd({ iss: edRules.issuer, aud: edRules.audience, sub: 'user-1', iat: nowSec, exp: nowSec + 600 }, (await generateKeyPair('EdDSA')).privateKey as CryptoKey), 'invalid')
+  await agree(t, 'the good token (control)', good, 'ok', ed)
+  await agree(t, 'the signature truncated by one byte', `${h}.${p}.${b64(raw.subarray(0, 63))}`, 'invalid', ed)
+  await agree(t, 'the signature padded by one byte', `${h}.${p}.${b64(Buffer.concat([raw, Buffer.from([0])]))}`, 'invalid', ed)
+  await agree(t, 'a bit flipped in the signature', `${h}.${p}.${b64(Buffer.from(raw.map((byte, i) => (i === 0 ? byte ^ 1 : byte))))}`, 'invalid', ed)
+  await agree(t, 'a zero signature', `${h}.${p}.${b64(Buffer.alloc(64))}`, 'invalid', ed)
+  await agree(t, 'another payload under the same signature', `${h}.${b64(JSON.stringify({ iss: edRules.issuer, aud: edRules.audience, sub: 'admin', iat: nowSec, exp: nowSec + 600 }))}.${s}`, 'invalid', ed)
+  await agree(t, 'a payload that is an array', await signEd([1, 2]), 'invalid', ed)
+  await agree(t, 'signed by another Ed25519 key', await signEd({ iss: edRules.issuer, aud: edRules.audience, sub: 'user-1', iat: nowSec, exp: nowSec + 600 }, (await generateKeyPair('EdDSA')).privateKey as CryptoKey), 'invalid', ed)
   const signOnly = (await webcrypto.subtle.importKey('jwk', { ...(await webcrypto.subtle.exportKey('jwk', edPublic)), key_ops: undefined }, { name: 'Ed25519' }, true, [])) as CryptoKey
-  await agreeEd(t, 'the right key without the verify usage', good, 'invalid', signOnly)
-  await agreeEd(t, 'an ECDSA P-256 key', good, 'invalid', publicKey)
-  t.equal(await ours(await signClaims(claims()), edPublic), 'invalid', 'and an ES256 token is not verified with an Ed25519 key')
+  await agree(t, 'the right key without the verify usage', good, 'invalid', ed, signOnly)
+  await agree(t, 'an ECDSA P-256 key', good, 'invalid', ed, publicKey)
+  t.equal(await ours(await signClaims(claims()), es256, edPublic), 'invalid', 'and an ES256 token is not verified with an Ed25519 key')
+})
+
+t.test('WebCrypto refusing the key itself is an invalid token, as jose maps it, never an error passed on', async (t) => {
+  const good = await signEd({ iss: edRules.issuer, aud: edRules.audience, sub: 'user-1', iat: nowSec, exp: nowSec + 600 })
+  // Looks like an Ed25519 verification key to every check before subtle.verify, which refuses it.
+  const notAKey = { type: 'public', algorithm: { name: 'Ed25519' }, usages: ['verify'], extractable: true } as unknown as CryptoKey
+  await agree(t, 'an object that is not a CryptoKey', good, 'invalid', ed, notAKey)
+  await t.rejects(verifyCompactJws(good, notAKey, 'EdDSA'), { code: 'ERR_TOKEN_INVALID' }, 'a TokenVerifierError with the invalid code')
 })

@@ -54,6 +54,8 @@ export function createSubjectTokenVerifier(config: SubjectTokenConfig, deps: { c
     ...(deps.onKeySetEvent ? { onEvent: deps.onKeySetEvent } : {}),
   })
 
+  // The claim rules, for both paths: required exp, iat and sub, and a maximum age, which also refuses an
+  // iat in the future (R11, R25).
   const claimRules = {
     issuer: config.BETTER_AUTH_ISSUER,
     audience: config.BETTER_AUTH_AUDIENCE,
@@ -61,6 +63,7 @@ export function createSubjectTokenVerifier(config: SubjectTokenConfig, deps: { c
     toleranceSec: config.CLOCK_TOLERANCE,
     maxTokenAgeSec: config.SUBJECT_TOKEN_MAX_AGE,
   }
+  const directAlgorithms = new Set(algorithms.filter(isDirectAlgorithm))
 
   /**
    * The signature and jwtVerify's claim checks: EdDSA (what BetterAuth signs with) and ES256 straight
@@ -71,19 +74,18 @@ export function createSubjectTokenVerifier(config: SubjectTokenConfig, deps: { c
   async function verifySignatureAndClaims(token: string, header: Readonly<Record<string, unknown>>): Promise<JWTPayload> {
     try {
       const { alg } = header
-      if (isDirectAlgorithm(alg) && algorithms.includes(alg)) {
+      if (isDirectAlgorithm(alg) && directAlgorithms.has(alg)) {
         const claims = await verifyCompactJws(token, await keySet.getKey(header), alg)
         checkRegisteredClaims(claims, claimRules, Math.floor(deps.clock.now() / 1000))
         return claims
       }
       const { payload } = await jwtVerify(token, (protectedHeader) => keySet.getKey(protectedHeader), {
         algorithms,
-        issuer: config.BETTER_AUTH_ISSUER,
-        audience: config.BETTER_AUTH_AUDIENCE,
-        clockTolerance: config.CLOCK_TOLERANCE,
-        // maxTokenAge makes jose require iat and refuse one too old or in the future (R11, R25).
-        maxTokenAge: config.SUBJECT_TOKEN_MAX_AGE,
-        requiredClaims: ['exp', 'iat', 'sub'],
+        issuer: claimRules.issuer,
+        audience: claimRules.audience,
+        clockTolerance: claimRules.toleranceSec,
+        maxTokenAge: claimRules.maxTokenAgeSec,
+        requiredClaims: claimRules.required,
         currentDate: new Date(deps.clock.now()),
       })
       return payload
