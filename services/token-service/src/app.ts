@@ -1,6 +1,6 @@
 import Fastify, { type FastifyInstance } from 'fastify'
 import { openApiPlugin, requestIdPlugin, requestIdServerOptions, withRequestId } from '@todo-auth/observability'
-import { createRedisClient, pingWithin, type RedisClient } from './redis/redis-client.ts'
+import { closeRedisClient, createRedisClient, pingWithin, type RedisClient } from './redis/redis-client.ts'
 import type { Config } from './config.ts'
 import { systemClock, type Clock } from './clock.ts'
 import { errorHandler, notFoundHandler } from './error-handler.ts'
@@ -138,7 +138,7 @@ export async function buildApp(config: Config, deps: Deps = {}): Promise<TokenSe
     if (!(error instanceof StoreUnavailableError)) {
       await keys.close()
       await keyStore.close()
-      if (ownsRedis && redis) redis.disconnect()
+      if (ownsRedis && redis) closeRedisClient(redis)
       throw error
     }
     publicApp.log.warn({ err: error }, 'signing keys not loaded yet (state store unavailable); retrying in the background')
@@ -207,7 +207,7 @@ export async function buildApp(config: Config, deps: Deps = {}): Promise<TokenSe
       if (adminApp) await adminApp.close()
       await keys.close()
       await keyStore.close()
-      if (ownsRedis && redis) redis.disconnect()
+      if (ownsRedis && redis) closeRedisClient(redis)
     },
   }
 }

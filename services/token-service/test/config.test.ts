@@ -4,7 +4,7 @@ import { fileURLToPath } from 'node:url'
 import t from 'tap'
 import { Cluster, Redis } from 'ioredis'
 import { ConfigError, loadConfig } from '../src/config.ts'
-import { createRedisClient, hangDetectionMs } from '../src/redis/redis-client.ts'
+import { closeRedisClient, createRedisClient, hangDetectionMs } from '../src/redis/redis-client.ts'
 
 t.test('defaults give the SPEC ports, issuer and the web and cli clients', async (t) => {
   const config = loadConfig({})
@@ -168,7 +168,7 @@ t.test('each Redis mode gets its ioredis client: a Cluster, a Sentinel-discovere
   ])
   t.equal((cluster as Cluster).options.redisOptions?.password, 'pw', 'the password reaches every node connection')
   t.equal((cluster as Cluster).options.enableOfflineQueue, false, 'fails fast while the cluster is away')
-  cluster.disconnect()
+  closeRedisClient(cluster)
   const sentinel = createRedisClient(loadConfig({ ...kek, REDIS_SENTINELS: 's1:26379,s2:26380', REDIS_SENTINEL_NAME: 'm', REDIS_SENTINEL_PASSWORD: 'sp' }).redis!)
   t.ok(sentinel instanceof Redis && !(sentinel instanceof Cluster))
   const options = (sentinel as Redis).options
@@ -179,11 +179,11 @@ t.test('each Redis mode gets its ioredis client: a Cluster, a Sentinel-discovere
   t.equal(options.name, 'm')
   t.equal(options.sentinelPassword, 'sp')
   t.equal(options.failoverDetector, true, 'a +switch-master moves the connection at once')
-  sentinel.disconnect()
+  closeRedisClient(sentinel)
   const single = createRedisClient(loadConfig({ ...kek, REDIS_URL: 'redis://127.0.0.1:6399/2' }).redis!)
   t.equal((single as Redis).options.port, 6399)
   t.equal((single as Redis).options.db, 2)
-  single.disconnect()
+  closeRedisClient(single)
   t.equal(loadConfig({ ...kek, REDIS_URL: 'redis://r:6379', REDIS_WAIT_REPLICAS: '2', REDIS_WAIT_TIMEOUT: '250' }).redis?.waitReplicas, 2)
 })
 
@@ -193,7 +193,7 @@ t.test('REDIS_REQUEST_DEADLINE bounds every command and drops a hung connection 
   t.equal(single.options.commandTimeout, 800, 'no command waits longer than the deadline')
   t.equal(single.options.socketTimeout, 550, 'a connection owing a reply for 250 ms less is dropped')
   t.equal(hangDetectionMs({ requestDeadlineMs: 300, waitReplicas: 0, waitTimeoutMs: 500 }), 150, 'at least half the deadline')
-  single.disconnect()
+  closeRedisClient(single)
   t.equal(loadConfig(kek).redis?.requestDeadlineMs, 1000, 'default 1 s')
   t.equal(hangDetectionMs({ requestDeadlineMs: 1200, waitReplicas: 1, waitTimeoutMs: 800 }), 1050, 'a WAIT for replicas (and an event-loop stall after it) is not taken for a hang')
   t.throws(() => loadConfig({ ...kek, REDIS_WAIT_REPLICAS: '1', REDIS_WAIT_TIMEOUT: '900' }), /REDIS_REQUEST_DEADLINE must be at least REDIS_WAIT_TIMEOUT/)

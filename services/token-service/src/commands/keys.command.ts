@@ -15,7 +15,7 @@ import { ConfigError, loadConfig } from '../config.ts'
 import { keyEncryptionKeys } from '../keys/key-crypto.ts'
 import { reencryptKeys } from '../keys/key-reencrypt.ts'
 import { createRedisKeyStore } from '../keys/redis-key.store.ts'
-import { createRedisClient } from '../redis/redis-client.ts'
+import { closeRedisClient, createRedisClient } from '../redis/redis-client.ts'
 import { createAdminClient } from './admin-client.ts'
 import { readCommandEnv } from './command-env.ts'
 
@@ -65,7 +65,7 @@ async function reencrypt(): Promise<void> {
     out(report)
     if (report.failed.length > 0) fail(`${report.failed.length} key(s) could not be opened with the configured key-encryption keys`, 1)
   } finally {
-    redis.disconnect()
+    closeRedisClient(redis)
   }
 }
 

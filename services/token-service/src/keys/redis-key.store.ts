@@ -1,6 +1,6 @@
 import type { FastifyBaseLogger } from 'fastify'
 import { guarded, type ScriptRunner } from '../redis/lua-script.ts'
-import { createSubscriber, type RedisClient } from '../redis/redis-client.ts'
+import { closeRedisClient, createSubscriber, type RedisClient } from '../redis/redis-client.ts'
 import { replicated, type Durability } from '../redis/replication.ts'
 import type { KeyMaterial, KeyMeta, KeyStore, NewKey, KeyRevokeOutcome, KeyRotateOutcome, StoredKey } from './key.store.ts'
 import { ensureScript, releaseLockScript, removeExpiredScript, replaceSealedScript, revokeScript, rotateScript } from './redis-key.scripts.ts'
@@ -148,14 +148,14 @@ export function createRedisKeyStore(options: { redis: RedisClient; prefix: strin
       await Promise.race([subscribed, new Promise((resolve) => (waited = setTimeout(resolve, subscribeWaitMs)))])
       clearTimeout(waited)
       return async () => {
-        subscriber.disconnect()
+        closeRedisClient(subscriber)
         const at = subscribers.indexOf(subscriber)
         if (at >= 0) subscribers.splice(at, 1)
       }
     },
 
     async close() {
-      for (const subscriber of subscribers.splice(0)) subscriber.disconnect()
+      for (const subscriber of subscribers.splice(0)) closeRedisClient(subscriber)
     },
   }
 }

@@ -7,6 +7,40 @@ export type RedisClient = Redis | Cluster
 
 const reconnect = (attempt: number) => Math.min(50 * 2 ** attempt, 1000)
 
+/** Clients being closed on purpose (closeRedisClient): the only ones left ended. */
+const closedOnPurpose = new WeakSet<RedisClient>()
+
+/**
+ * ioredis can end a client for good on its own: a disconnect that lands
+ * while the client is asking the sentinels for the master (the
+ * failoverDetector's, on a +switch-master published while the client was
+ * reconnecting) makes that connect fail with "Connection is closed.", and
+ * the client goes to status `end`, which it never leaves (redis/ioredis#1683).
+ * redis-sentinel.test.ts saw it under load: Sentinel had failed over in
+ * 1.2 s, and token-service answered 503 for as long as the test ran. An
+ * `end` that nobody asked for is reconnected here, with the same back-off.
+ */
+function reconnectWhenEnded(client: RedisClient): RedisClient {
+  let attempts = 0
+  client.on('ready', () => {
+    attempts = 0
+  })
+  client.on('end', () => {
+    if (closedOnPurpose.has(client)) return
+    attempts += 1
+    setTimeout(() => {
+      if (!closedOnPurpose.has(client) && client.status === 'end') client.connect().catch(() => undefined)
+    }, reconnect(attempts)).unref()
+  })
+  return client
+}
+
+/** Closes a client of createRedisClient or createSubscriber for good (it is not reconnected). */
+export function closeRedisClient(client: RedisClient): void {
+  closedOnPurpose.add(client)
+  client.disconnect()
+}
+
 /**
  * How long a connection may owe a reply before it is taken for hung: the
  * deadline less 250 ms (at least half of it), and longer than a WAIT for
@@ -33,7 +67,9 @@ export function hangDetectionMs(target: Pick<RedisConfig, 'requestDeadlineMs' | 
  * in turn: a request costs one deadline at most, however many commands it
  * sends. ioredis
  * does the cluster routing (MOVED/ASK, slot refresh) and the Sentinel
- * discovery (failoverDetector: a +switch-master reconnects at once).
+ * discovery (failoverDetector: a +switch-master reconnects at once); a
+ * client that ioredis ends by itself is reconnected (reconnectWhenEnded).
+ * Close it with closeRedisClient.
  */
 export function createRedisClient(target: RedisConfig, options: { connectionName?: string } = {}): RedisClient {
   const tls = target.tls ? { ...(target.tlsCaFile ? { ca: readFileSync(target.tlsCaFile) } : {}) } : undefined
@@ -48,35 +84,39 @@ export function createRedisClient(target: RedisConfig, options: { connectionName
     ...(tls ? { tls } : {}),
   } satisfies RedisOptions
   if (target.mode === 'cluster') {
-    return new Cluster(
-      target.nodes.map(({ host, port }) => ({ host, port })),
-      {
-        lazyConnect: true,
-        enableOfflineQueue: false,
-        enableAutoPipelining: true,
-        clusterRetryStrategy: reconnect,
-        // During a failover or resharding a command is retried on the new owner this soon.
-        retryDelayOnFailover: 100,
-        retryDelayOnClusterDown: 100,
-        retryDelayOnTryAgain: 100,
-        slotsRefreshTimeout: 2000,
-        redisOptions: node,
-      },
+    return reconnectWhenEnded(
+      new Cluster(
+        target.nodes.map(({ host, port }) => ({ host, port })),
+        {
+          lazyConnect: true,
+          enableOfflineQueue: false,
+          enableAutoPipelining: true,
+          clusterRetryStrategy: reconnect,
+          // During a failover or resharding a command is retried on the new owner this soon.
+          retryDelayOnFailover: 100,
+          retryDelayOnClusterDown: 100,
+          retryDelayOnTryAgain: 100,
+          slotsRefreshTimeout: 2000,
+          redisOptions: node,
+        },
+      ),
     )
   }
   const common = { ...node, lazyConnect: true, enableOfflineQueue: false, enableAutoPipelining: true, retryStrategy: reconnect } satisfies RedisOptions
   if (target.mode === 'sentinel') {
-    return new Redis({
-      ...common,
-      sentinels: target.sentinels.map(({ host, port }) => ({ host, port })),
-      name: target.name,
-      failoverDetector: true,
-      sentinelRetryStrategy: reconnect,
-      ...(target.sentinelPassword ? { sentinelPassword: target.sentinelPassword } : {}),
-      ...(tls ? { sentinelTLS: tls, enableTLSForSentinelMode: true } : {}),
-    })
+    return reconnectWhenEnded(
+      new Redis({
+        ...common,
+        sentinels: target.sentinels.map(({ host, port }) => ({ host, port })),
+        name: target.name,
+        failoverDetector: true,
+        sentinelRetryStrategy: reconnect,
+        ...(target.sentinelPassword ? { sentinelPassword: target.sentinelPassword } : {}),
+        ...(tls ? { sentinelTLS: tls, enableTLSForSentinelMode: true } : {}),
+      }),
+    )
   }
-  return new Redis(target.url, common)
+  return reconnectWhenEnded(new Redis(target.url, common))
 }
 
 /**
@@ -88,13 +128,15 @@ export function createRedisClient(target: RedisConfig, options: { connectionName
  */
 export function createSubscriber(client: RedisClient, connectionName: string): RedisClient {
   if (client instanceof Cluster) {
-    return client.duplicate([], {
-      lazyConnect: true,
-      enableOfflineQueue: true,
-      redisOptions: { ...client.options.redisOptions, connectionName, maxRetriesPerRequest: null },
-    })
+    return reconnectWhenEnded(
+      client.duplicate([], {
+        lazyConnect: true,
+        enableOfflineQueue: true,
+        redisOptions: { ...client.options.redisOptions, connectionName, maxRetriesPerRequest: null },
+      }),
+    )
   }
-  return client.duplicate({ lazyConnect: true, enableOfflineQueue: true, maxRetriesPerRequest: null, connectionName })
+  return reconnectWhenEnded(client.duplicate({ lazyConnect: true, enableOfflineQueue: true, maxRetriesPerRequest: null, connectionName }))
 }
 
 /**
