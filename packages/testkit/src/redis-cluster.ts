@@ -31,8 +31,26 @@ export async function startRedisCluster(options: { masters?: number; replicasPer
     for (let i = 0; i < masters * (1 + replicas); i++) {
       const port = await freePort()
       const busPort = await freePort()
-      // The compose file's node config; a test only moves ports and files, and fails over faster.
-      const args = [clusterNodeConf, ...common, '--port', String(port), '--cluster-port', String(busPort), '--cluster-config-file', `nodes-${port}.conf`, '--cluster-node-timeout', '2000', '--dir', dir, '--appendonly', 'no']
+      // The compose file's node config; a test only moves ports and files, fails over faster and
+      // starts a replica's first sync at once (not after Redis' 5 s wait for more replicas).
+      const args = [
+        clusterNodeConf,
+        ...common,
+        '--port',
+        String(port),
+        '--cluster-port',
+        String(busPort),
+        '--cluster-config-file',
+        `nodes-${port}.conf`,
+        '--cluster-node-timeout',
+        '2000',
+        '--dir',
+        dir,
+        '--appendonly',
+        'no',
+        '--repl-diskless-sync-delay',
+        '0',
+      ]
       nodes.push(await startServer(dir, args, port))
     }
     const addresses = nodes.map((node) => `127.0.0.1:${node.port}`)

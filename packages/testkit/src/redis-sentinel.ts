@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { freePort } from './ports.ts'
@@ -13,6 +13,8 @@ export interface RedisSentinelGroup {
   readonly sentinelList: string
   /** The master's address as the sentinels report it now. */
   currentMaster(): Promise<RedisNode | undefined>
+  /** What every node logged so far (replication and Sentinel events, notice level), node by node: for a failing test to print. */
+  logs(): string
   stop(): Promise<void>
 }
 
@@ -28,15 +30,17 @@ export async function startRedisSentinel(options: { sentinels?: number; replicas
   const count = options.sentinels ?? 3
   const dir = mkdtempSync(join(tmpdir(), 'redis-sentinel-'))
   const started: RedisServer[] = []
-  const durable = ['--appendonly', 'yes', '--appendfsync', 'everysec']
+  // Each replica's first sync starts at once, not after Redis' default 5 s wait for more replicas.
+  const durable = ['--appendonly', 'yes', '--appendfsync', 'everysec', '--repl-diskless-sync-delay', '0']
+  const logged = (port: number) => ['--loglevel', 'notice', '--logfile', join(dir, `${port}.log`)]
   try {
     const masterPort = await freePort()
-    const master = await startServer(dir, [...common, '--port', String(masterPort), '--dir', dir, '--appenddirname', `aof-${masterPort}`, ...durable], masterPort)
+    const master = await startServer(dir, [...common, '--port', String(masterPort), '--dir', dir, '--appenddirname', `aof-${masterPort}`, ...durable, ...logged(masterPort)], masterPort)
     started.push(master)
     const replicas: RedisServer[] = []
     for (let i = 0; i < (options.replicas ?? 2); i++) {
       const port = await freePort()
-      const replica = await startServer(dir, [...common, '--port', String(port), '--dir', dir, '--appenddirname', `aof-${port}`, '--replicaof', '127.0.0.1', String(masterPort), ...durable], port)
+      const replica = await startServer(dir, [...common, '--port', String(port), '--dir', dir, '--appenddirname', `aof-${port}`, '--replicaof', '127.0.0.1', String(masterPort), ...durable, ...logged(port)], port)
       started.push(replica)
       replicas.push(replica)
       await waitFor(async () => (await cli(port, 'INFO', 'replication')).includes('master_link_status:up'), 10_000, 'a replica did not sync')
@@ -51,6 +55,8 @@ export async function startRedisSentinel(options: { sentinels?: number; replicas
         [
           `port ${port}`,
           'bind 127.0.0.1',
+          'loglevel notice',
+          `logfile ${join(dir, `${port}.log`)}`,
           'protected-mode no',
           `dir ${dir}`,
           `sentinel monitor ${name} 127.0.0.1 ${masterPort} ${quorum}`,
@@ -87,6 +93,15 @@ export async function startRedisSentinel(options: { sentinels?: number; replicas
           if (reply.length === 2) return { host: reply[0]!, port: Number(reply[1]) }
         }
         return undefined
+      },
+      logs() {
+        const role = (server: RedisServer) => (server === master ? 'master' : sentinels.includes(server) ? 'sentinel' : 'replica')
+        return started
+          .map((server) => {
+            const file = join(dir, `${server.port}.log`)
+            return `--- ${role(server)} ${server.port}\n${existsSync(file) ? readFileSync(file, 'utf8').trimEnd() : '(no log)'}`
+          })
+          .join('\n')
       },
       async stop() {
         await Promise.all(started.map((server) => server.kill()))
