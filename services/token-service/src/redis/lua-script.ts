@@ -21,15 +21,31 @@ export function luaScript(source: string): ScriptRunner {
 }
 
 /**
+ * The replies with which a healthy Redis refuses a write for now, not for
+ * what was sent: a replica (READONLY: the client still holds a master that a
+ * failover just demoted), too few replicas (NOREPLICAS, with
+ * min-replicas-to-write), loading its data (LOADING), a replica cut off from
+ * its master (MASTERDOWN), a Cluster without the slot's master (CLUSTERDOWN,
+ * TRYAGAIN), a script running too long (BUSY) or out of memory (OOM).
+ */
+const unavailableReplies = /^(READONLY|NOREPLICAS|LOADING|MASTERDOWN|CLUSTERDOWN|TRYAGAIN|BUSY|OOM) /
+
+/** A Redis reply error that means "not now" rather than "wrong command". */
+export function isUnavailableReply(error: unknown): boolean {
+  return error instanceof Error && error.name === 'ReplyError' && unavailableReplies.test(error.message)
+}
+
+/**
  * Runs a store operation and turns a connection failure (Redis down,
- * timeout, no offline queue) into StoreUnavailableError, which becomes 503.
- * An error Redis itself replied with is a bug and stays what it is.
+ * timeout, no offline queue) or a refusal for now (isUnavailableReply) into
+ * StoreUnavailableError, which becomes 503. Any other error Redis replied
+ * with is a bug and stays what it is.
  */
 export async function guarded<T>(operation: () => Promise<T>): Promise<T> {
   try {
     return await operation()
   } catch (error) {
-    if (error instanceof Error && error.name === 'ReplyError') throw error
+    if (error instanceof Error && error.name === 'ReplyError' && !isUnavailableReply(error)) throw error
     throw new StoreUnavailableError(error)
   }
 }

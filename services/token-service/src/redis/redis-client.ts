@@ -79,6 +79,9 @@ export function createRedisClient(target: RedisConfig, options: { connectionName
     connectTimeout: 2000,
     commandTimeout: target.requestDeadlineMs,
     socketTimeout: hangDetectionMs(target),
+    // A master demoted by a failover answers writes with READONLY: find the new one at once (the
+    // command fails, 503, and is not sent again: the client retries).
+    reconnectOnError: (error: Error) => error.message.startsWith('READONLY'),
     ...(target.username ? { username: target.username } : {}),
     ...(target.password ? { password: target.password } : {}),
     ...(tls ? { tls } : {}),
