@@ -23,7 +23,8 @@ export interface RedisSentinelGroup {
  * replica is still there to acknowledge WAIT) and `sentinels` sentinels
  * (quorum: a majority) watching them, with a short down-after (`downAfterMs`,
  * default 1 s) so a failover takes seconds. Every node keeps an append-only
- * file fsynced every second.
+ * file fsynced every second and refuses writes without a replica
+ * (min-replicas-to-write 1), as docs/operations.md advises.
  */
 export async function startRedisSentinel(options: { sentinels?: number; replicas?: number; downAfterMs?: number; name?: string } = {}): Promise<RedisSentinelGroup> {
   const name = options.name ?? 'tsmaster'
@@ -31,7 +32,9 @@ export async function startRedisSentinel(options: { sentinels?: number; replicas
   const dir = mkdtempSync(join(tmpdir(), 'redis-sentinel-'))
   const started: RedisServer[] = []
   // Each replica's first sync starts at once, not after Redis' default 5 s wait for more replicas.
-  const durable = ['--appendonly', 'yes', '--appendfsync', 'everysec', '--repl-diskless-sync-delay', '0']
+  // min-replicas-to-write 1 as docs/operations.md advises: a master that lost its replicas (one a
+  // false failover left behind) refuses writes (NOREPLICAS) instead of running them.
+  const durable = ['--appendonly', 'yes', '--appendfsync', 'everysec', '--repl-diskless-sync-delay', '0', '--min-replicas-to-write', '1', '--min-replicas-max-lag', '10']
   const logged = (port: number) => ['--loglevel', 'notice', '--logfile', join(dir, `${port}.log`)]
   try {
     const masterPort = await freePort()

@@ -115,7 +115,7 @@ export const EnvSchema = Type.Object({
     minimum: 0,
     maximum: 16,
     description:
-      'Replicas that must acknowledge (Redis WAIT) every session, refresh and key write before it is answered; fewer within REDIS_WAIT_TIMEOUT: 503 `temporarily_unavailable`. 1 with Sentinel or a Cluster with replicas: a failover then loses no answered write (docs/operations.md).',
+      'Replicas that must acknowledge (Redis WAIT) every session, refresh and key write before it is answered; fewer within REDIS_WAIT_TIMEOUT: 503 `temporarily_unavailable`. 1 with Sentinel or a Cluster with replicas: a failover then keeps an answered write whenever it promotes a replica that acknowledged it, which Redis makes likely, not certain (docs/operations.md, "Durability across a failover").',
   }),
   REDIS_WAIT_TIMEOUT: duration({ unit: 'milliseconds', default: 500, minimum: 1, maximum: 10_000, description: 'How long one write waits for REDIS_WAIT_REPLICAS acknowledgements.' }),
   REDIS_REQUEST_DEADLINE: duration({
