@@ -30,14 +30,9 @@ export function luaScript(source: string): ScriptRunner {
  */
 const unavailableReplies = /^(READONLY|NOREPLICAS|LOADING|MASTERDOWN|CLUSTERDOWN|TRYAGAIN|BUSY|OOM) /
 
-/** A Redis reply error that means "not now" rather than "wrong command". */
-export function isUnavailableReply(error: unknown): boolean {
-  return error instanceof Error && error.name === 'ReplyError' && unavailableReplies.test(error.message)
-}
-
 /**
  * Runs a store operation and turns a connection failure (Redis down,
- * timeout, no offline queue) or a refusal for now (isUnavailableReply) into
+ * timeout, no offline queue) or a refusal for now (unavailableReplies) into
  * StoreUnavailableError, which becomes 503. Any other error Redis replied
  * with is a bug and stays what it is.
  */
@@ -45,7 +40,7 @@ export async function guarded<T>(operation: () => Promise<T>): Promise<T> {
   try {
     return await operation()
   } catch (error) {
-    if (error instanceof Error && error.name === 'ReplyError' && !isUnavailableReply(error)) throw error
+    if (error instanceof Error && error.name === 'ReplyError' && !unavailableReplies.test(error.message)) throw error
     throw new StoreUnavailableError(error)
   }
 }
