@@ -69,6 +69,9 @@ export function hangDetectionMs(target: Pick<RedisConfig, 'requestDeadlineMs' | 
  * does the cluster routing (MOVED/ASK, slot refresh) and the Sentinel
  * discovery (failoverDetector: a +switch-master reconnects at once); a
  * client that ioredis ends by itself is reconnected (reconnectWhenEnded).
+ * Commands are written as they are issued, not auto-pipelined: ioredis 6's
+ * auto-pipelining (a Pipeline and a setImmediate per batch) cost more CPU per
+ * refresh and exchange than the socket writes it saves (docs/performance.md).
  * Close it with closeRedisClient.
  */
 export function createRedisClient(target: RedisConfig, options: { connectionName?: string } = {}): RedisClient {
@@ -93,7 +96,7 @@ export function createRedisClient(target: RedisConfig, options: { connectionName
         {
           lazyConnect: true,
           enableOfflineQueue: false,
-          enableAutoPipelining: true,
+          enableAutoPipelining: false,
           clusterRetryStrategy: reconnect,
           // During a failover or resharding a command is retried on the new owner this soon.
           retryDelayOnFailover: 100,
@@ -105,7 +108,7 @@ export function createRedisClient(target: RedisConfig, options: { connectionName
       ),
     )
   }
-  const common = { ...node, lazyConnect: true, enableOfflineQueue: false, enableAutoPipelining: true, retryStrategy: reconnect } satisfies RedisOptions
+  const common = { ...node, lazyConnect: true, enableOfflineQueue: false, enableAutoPipelining: false, retryStrategy: reconnect } satisfies RedisOptions
   if (target.mode === 'sentinel') {
     return reconnectWhenEnded(
       new Redis({
