@@ -89,8 +89,8 @@ return 1
 `)
 
 // Stores a new session record and its TTL (ARGV[1], ms) in one atomic command: field names and values
-// follow from ARGV[2]. A script rather than MULTI/HSET/PEXPIRE/EXEC: one command instead of four, and
-// ioredis auto-pipelines it with the index script (a MULTI is written to the socket on its own).
+// follow from ARGV[2]. A script rather than MULTI/HSET/PEXPIRE/EXEC: one command to write and decode
+// instead of four, in flight together with the index script.
 const createScript = luaScript(`
 redis.call('HSET', KEYS[1], unpack(ARGV, 2))
 redis.call('PEXPIRE', KEYS[1], ARGV[1])
@@ -157,7 +157,7 @@ export function createRedisSessionStore(redis: RedisClient, options: SessionStor
       guarded(async () => {
         const now = clock.now()
         const ttl = Math.max(1, Math.min(session.expiresAt - now, idleMs))
-        // One round trip: both scripts leave in one write (auto-pipelined), the index first. If either fails the
+        // One round trip: both scripts are sent, the index first, before either answer is awaited. If either fails the
         // exchange fails and nobody ever holds this session's token, so a session is never live without being
         // findable by "sign out everywhere" (on a Cluster the two keys may live on different masters).
         const indexed = indexAddScript(redis, [userKey(session.sub)], [session.sid, session.expiresAt, now, Math.max(1, session.expiresAt - now), maxPerUser]) as Promise<string[]>
