@@ -11,6 +11,7 @@
 // cheaper. Both processes run on prefixes of the machine's Redis.
 import { join, resolve } from 'node:path'
 import { createTestRedisPrefix, startIdentity } from '@todo-auth/testkit'
+import type { LoadResult } from '../lib/load.ts'
 import { spawnBenchTokenService, tokenServiceLoad } from '../lib/services.ts'
 
 const path = process.argv[2] === 'exchange' ? 'exchange' : 'refresh'
@@ -20,7 +21,14 @@ const rounds = Number(process.env.PAIR_ROUNDS ?? 8)
 const durationSec = Number(process.env.PAIR_SECONDS ?? 3)
 
 const identity = await startIdentity()
-const sides: { name: string; cpu: number[]; rps: number[]; stop: () => Promise<void>; run: () => ReturnType<Awaited<ReturnType<typeof tokenServiceLoad>>['refresh']> }[] = []
+interface Side {
+  name: string
+  cpu: number[]
+  rps: number[]
+  run: () => Promise<LoadResult & { cpuUsPerReq: number | null }>
+  stop: () => Promise<void>
+}
+const sides: Side[] = []
 try {
   const jwts: string[] = []
   for (let i = 0; i < 8; i += 1) jwts.push((await identity.signUp()).jwt)
@@ -32,17 +40,20 @@ try {
     // serverExecArgv() reads BENCH_EXEC_ARGV when the process is spawned.
     process.env.BENCH_EXEC_ARGV = process.env[`BENCH_EXEC_ARGV_${name}`] ?? ''
     const service = await spawnBenchTokenService(sideRoot, identity, { redisPrefix: prefix })
-    const load = await tokenServiceLoad(service, jwts, { connections: 32, durationSec, notes: [] })
-    sides.push({
+    // Listed before anything else can fail, so `finally` stops it.
+    const side: Side = {
       name: `${name} (${sideRoot === root ? 'this checkout' : sideRoot})`,
       cpu: [],
       rps: [],
-      run: () => load[path](),
+      run: () => Promise.reject(new Error('no load yet')),
       stop: async () => {
         await service.stop()
         await cleanup()
       },
-    })
+    }
+    sides.push(side)
+    const load = await tokenServiceLoad(service, jwts, { connections: 32, durationSec, notes: [] })
+    side.run = () => load[path]()
   }
   for (const side of sides) await side.run()
   for (let round = 0; round < rounds; round += 1) {
